@@ -1,0 +1,107 @@
+"""Turn a validated site description into JupyterHub configuration (``c.*``).
+
+The only place that knows both the site model and JupyterHub's option names;
+jupyterhub_config.py calls :func:`configure` and nothing else.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
+from .site import LoadedSite, SiteError
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def configure(c, loaded: LoadedSite) -> None:
+    """Set every ``c.*`` the site decides."""
+    site, state = loaded.site, loaded.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)  # cookie secret, database and credentials live here
+
+    c.JupyterHub.bind_url = site.hub.bind_url
+    c.JupyterHub.hub_bind_url = site.hub.hub_bind_url
+    c.JupyterHub.db_url = site.databases.hub.format(state_dir=state)
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
+    c.ConfigurableHTTPProxy.command = list(site.hub.proxy_command)
+    c.JupyterHub.template_paths = [str(TEMPLATES)]
+    c.JupyterHub.template_vars = {"factoryhub_site_name": site.name}
+    c.Spawner.default_url = "/lab"
+    c.Spawner.start_timeout = site.sessions.start_timeout_seconds
+    c.Authenticator.admin_users = set(site.hub.admin_users)
+
+    _configure_auth(c, loaded)
+    _configure_sessions(c, loaded)
+    _configure_services(c, loaded)
+
+
+def _configure_auth(c, loaded: LoadedSite) -> None:
+    site, state = loaded.site, loaded.state_dir
+    if site.auth.kind == "oidc":
+        raise SiteError(loaded.source, ["auth.kind: 'oidc' is not available in this release yet — use 'local'"])
+    names = [a.name for a in site.auth.accounts]
+    passwords = ensure_credentials(state, names)
+    c.JupyterHub.authenticator_class = LocalAccountsAuthenticator
+    c.LocalAccountsAuthenticator.passwords = passwords
+    c.LocalAccountsAuthenticator.credentials_file = str(state / CREDENTIALS_FILE)
+    c.Authenticator.admin_users = set(c.Authenticator.admin_users) | {a.name for a in site.auth.accounts if a.admin}
+    c.JupyterHub.template_vars.update(
+        factoryhub_local_accounts=True, factoryhub_credentials_file=str(state / CREDENTIALS_FILE))
+    lines = "\n".join(f"    {name:<12} {pw}" for name, pw in passwords.items())
+    print(f"FactoryHub local accounts (this machine only, {site.hub.bind_url}):\n{lines}\n"
+          f"  (kept in {state / CREDENTIALS_FILE})", file=sys.stderr, flush=True)
+
+
+def _configure_sessions(c, loaded: LoadedSite) -> None:
+    site, state = loaded.site, loaded.state_dir
+    profiles = [p.model_dump(mode="json") for p in site.profiles]
+    if site.sessions.backend == "local":
+        from factoryhub.spawners.local import LocalSessionSpawner
+
+        c.JupyterHub.spawner_class = LocalSessionSpawner
+        c.LocalSessionSpawner.home_dir_template = str(state / "homes" / "{username}")
+        # Local sessions are the hub's children: let them end with it.
+        c.JupyterHub.cleanup_servers = True
+        spawner = "LocalSessionSpawner"
+    else:
+        from factoryhub.spawners.slurm_stock import StockSlurmSessionSpawner
+
+        slurm = site.slurm
+        if slurm.conf is not None:
+            os.environ["SLURM_CONF"] = str(slurm.conf)  # passed on to sbatch by sudo -E
+            c.StockSlurmSessionSpawner.req_keepvars_extra = "SLURM_CONF"
+        if slurm.bin_dir is not None:
+            b = slurm.bin_dir
+            c.StockSlurmSessionSpawner.batch_submit_cmd = f"{b}/sbatch --parsable"
+            c.StockSlurmSessionSpawner.batch_query_cmd = f"{b}/squeue -h -j {{job_id}} -o '%T %B'"
+            c.StockSlurmSessionSpawner.batch_cancel_cmd = f"{b}/scancel {{job_id}}"
+        env = slurm.default_environment
+        if env is not None and env.kind == "python":
+            c.StockSlurmSessionSpawner.default_environment_prefix = str(env.prefix)
+        c.JupyterHub.spawner_class = StockSlurmSessionSpawner
+        c.Spawner.cmd = ["jupyterhub-singleuser"]
+        # Sessions are Slurm jobs: a hub restart must never cancel them.
+        c.JupyterHub.cleanup_servers = False
+        spawner = "StockSlurmSessionSpawner"
+    getattr(c, spawner).profiles = profiles
+    getattr(c, spawner).default_profile = site.sessions.default_profile or ""
+
+
+def _configure_services(c, loaded: LoadedSite) -> None:
+    culler = loaded.site.services.idle_culler
+    if not culler.enabled:
+        return
+    c.JupyterHub.services.append({
+        "name": "idle-culler",
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                    f"--timeout={culler.timeout_minutes * 60}", f"--cull-every={culler.every_seconds}"],
+    })
+    c.JupyterHub.load_roles.append({
+        "name": "idle-culler",
+        "description": "Stop idle servers (least privilege for jupyterhub-idle-culler)",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    })

@@ -1,0 +1,78 @@
+"""Cross-reference checks of a site that per-field validation cannot see.
+
+Pure: takes a :class:`Site`, returns the problems (empty when the site is coherent).
+"""
+from __future__ import annotations
+
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from .model import Site
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _names(items) -> str:
+    return ", ".join(sorted(i.name for i in items)) or "(none defined)"
+
+
+def cross_check(site: Site) -> list[tuple[str, object, str]]:
+    """Problems as (key path, value, what is allowed)."""
+    problems: list[tuple[str, object, str]] = []
+    partitions = {p.name: p for p in site.partitions}
+    gpu_types = {g.name for g in site.gpu_types}
+
+    def unique(key: str, values: list[str]) -> None:
+        seen: set[str] = set()
+        for i, value in enumerate(values):
+            if value in seen:
+                problems.append((f"{key}[{i}]", value, "must be unique"))
+            seen.add(value)
+
+    unique("profiles", [p.id for p in site.profiles])
+    unique("partitions", [p.name for p in site.partitions])
+    unique("gpu_types", [g.name for g in site.gpu_types])
+
+    for i, part in enumerate(site.partitions):
+        for j, gpu in enumerate(part.gpu_types):
+            if gpu not in gpu_types:
+                problems.append((f"partitions[{i}].gpu_types[{j}]", gpu, f"must be one of {_names(site.gpu_types)}"))
+
+    for i, prof in enumerate(site.profiles):
+        key = f"profiles[{i}]"
+        part = partitions.get(prof.partition)
+        if part is None:
+            problems.append((f"{key}.partition", prof.partition, f"must be one of {_names(site.partitions)}"))
+        if prof.gpus > 0 and prof.gpu_type is None:
+            problems.append((f"{key}.gpu_type", None, "is required when gpus > 0"))
+        if prof.gpu_type is not None:
+            if prof.gpus == 0:
+                problems.append((f"{key}.gpu_type", prof.gpu_type, "must be unset when gpus is 0"))
+            elif part is not None and prof.gpu_type not in part.gpu_types:
+                offered = ", ".join(part.gpu_types) or "no GPUs"
+                problems.append((f"{key}.gpu_type", prof.gpu_type, f"partition {part.name} offers {offered}"))
+        if prof.default_walltime_hours > prof.max_walltime_hours:
+            problems.append((f"{key}.default_walltime_hours", prof.default_walltime_hours,
+                             f"must be <= max_walltime_hours ({prof.max_walltime_hours:g})"))
+        if part is not None and prof.max_walltime_hours > part.max_walltime_hours:
+            problems.append((f"{key}.max_walltime_hours", prof.max_walltime_hours,
+                             f"must be <= partition {part.name}'s max_walltime_hours ({part.max_walltime_hours:g})"))
+
+    if site.sessions.default_profile and site.sessions.default_profile not in {p.id for p in site.profiles}:
+        problems.append(("sessions.default_profile", site.sessions.default_profile,
+                         "must be one of " + ", ".join(p.id for p in site.profiles)))
+    if site.auth.kind == "local" and not _loopback(site.hub.bind_url):
+        problems.append(("hub.bind_url", site.hub.bind_url,
+                         "local accounts are for development: bind to 127.0.0.1 or use auth.kind: oidc"))
+    for j, account in enumerate(getattr(site.auth, "accounts", [])):
+        if account.name in {a.name for a in site.auth.accounts[:j]}:
+            problems.append((f"auth.accounts[{j}].name", account.name, "must be unique"))
+    return problems

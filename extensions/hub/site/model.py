@@ -1,0 +1,193 @@
+"""The site description: everything a FactoryHub site decides, as typed, validated data.
+
+One ``site.yaml`` maps onto :class:`Site`. Every field carries its help text (shown by
+``factoryhub site-schema``); unknown keys are errors, so a typo never becomes a silent
+default. Cross-references (a profile naming a partition, a GPU type offered by a
+partition) are checked in :mod:`factoryhub.site.checks`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Unix/Slurm-safe names: they end up in job scripts, paths and sacctmgr arguments.
+UNIX_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
+SLURM_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
+SLUG = r"^[a-z0-9][a-z0-9-]{0,39}$"
+UnixName = Annotated[str, Field(pattern=UNIX_NAME)]
+SlurmName = Annotated[str, Field(pattern=SLURM_NAME)]
+Slug = Annotated[str, Field(pattern=SLUG)]
+PATTERN_HELP = {
+    UNIX_NAME: "a Unix username: lowercase letters, digits, '_' and '-', starting with a letter or '_', "
+    "at most 32 characters",
+    SLURM_NAME: "a Slurm name: letters, digits, '_', '.' and '-', at most 64 characters",
+    SLUG: "lowercase letters, digits and '-', starting with a letter or digit, at most 40 characters",
+}
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are immutable after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HubSettings(Section):
+    bind_url: str = Field(
+        "http://127.0.0.1:8000/",
+        description="Public URL the proxy listens on, e.g. https://hub.factory.example.eu/. "
+        "The embedded default listens on loopback only.",
+    )
+    hub_bind_url: str = Field(
+        "http://127.0.0.1:8081",
+        description="Where the hub's own API listens. Slurm jobs call it to report their port, "
+        "so on a cluster it must be reachable from compute nodes (e.g. http://10.0.0.5:8081).",
+    )
+    state_dir: Path = Field(
+        Path(".factoryhub"),
+        description="Directory for the hub's state: cookie secret, SQLite databases, local homes. "
+        "Relative paths are taken from the site file's directory.",
+    )
+    admin_users: list[UnixName] = Field(
+        default_factory=list, description="Usernames that are hub admins, e.g. [ops-alice]."
+    )
+    proxy_command: list[str] = Field(
+        default_factory=lambda: ["configurable-http-proxy"],
+        description="Argv of configurable-http-proxy (installed from npm by the project's setup).",
+    )
+
+    @field_validator("bind_url", "hub_bind_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class Databases(Section):
+    hub: str = Field(
+        "sqlite:///{state_dir}/jupyterhub.sqlite",
+        description="SQLAlchemy URL of the hub's database; {state_dir} is expanded. "
+        "PostgreSQL in production, e.g. postgresql://hub@db/jupyterhub.",
+    )
+
+
+class LocalAccount(Section):
+    name: UnixName = Field(description="Login name, e.g. researcher.")
+    admin: bool = Field(False, description="Whether this account is a hub admin.")
+
+
+class LocalAuth(Section):
+    """Accounts kept in the state directory with generated passwords. Loopback only."""
+
+    kind: Literal["local"]
+    accounts: list[LocalAccount] = Field(
+        min_length=1, description="Accounts to create; passwords are generated on first start."
+    )
+
+
+class OIDCAuth(Section):
+    """Institutional login through an OpenID Connect provider (oauthenticator)."""
+
+    kind: Literal["oidc"]
+    issuer: str = Field(description="Issuer URL, e.g. https://login.factory.example.eu/realms/hpc.")
+    client_id: str = Field(min_length=1, description="OAuth client id registered for the hub.")
+    client_secret_file: Path = Field(description="File holding the client secret (mode 600).")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    username_claim: str = Field("preferred_username", description="Claim holding the HPC username.")
+
+
+class GpuType(Section):
+    name: SlurmName = Field(description="Slurm GRES type, e.g. h100 (as in gres.conf).")
+    label: str = Field(min_length=1, description="Shown to users, e.g. 'NVIDIA H100 80GB'.")
+    memory_gb: int = Field(gt=0, le=1024, description="Memory per GPU in GB.")
+
+
+class Partition(Section):
+    name: SlurmName = Field(description="Slurm partition name, e.g. gpu.")
+    gpu_types: list[SlurmName] = Field(
+        default_factory=list, description="GPU types (names from gpu_types) the partition offers."
+    )
+    max_walltime_hours: float = Field(gt=0, le=24 * 30, description="Longest session allowed.")
+
+
+class PythonEnvironment(Section):
+    kind: Literal["python"]
+    prefix: Path = Field(description="Prefix of a Python environment on the cluster, e.g. /opt/envs/ai-2026.")
+
+
+class ApptainerEnvironment(Section):
+    kind: Literal["apptainer"]
+    image: Path = Field(description="Apptainer image on the cluster filesystem, e.g. /images/pytorch.sif.")
+
+
+Environment = Annotated[PythonEnvironment | ApptainerEnvironment, Field(discriminator="kind")]
+
+
+class Profile(Section):
+    id: Slug = Field(description="Stable identifier, used in the API (user_options.profile).")
+    title: str = Field(min_length=1, max_length=80, description="Shown in the spawn form.")
+    description: str = Field("", max_length=500)
+    partition: SlurmName = Field(description="Partition (from partitions) the session runs in.")
+    gpus: int = Field(0, ge=0, le=16, description="GPUs per session.")
+    gpu_type: SlurmName | None = Field(None, description="GPU type (from gpu_types); required when gpus > 0.")
+    cpus: int = Field(1, ge=1, le=512)
+    memory_gb: int = Field(4, ge=1, le=4096)
+    default_walltime_hours: float = Field(1.0, gt=0, description="Walltime when the user picks none.")
+    max_walltime_hours: float = Field(4.0, gt=0, description="Upper bound of the walltime a user may pick.")
+    price: float = Field(
+        1.0, ge=0, le=100,
+        description="GPU-hours charged per GPU per hour of walltime (1.0 list price; 0.5 for a workshop).",
+    )
+    environment: Environment | None = Field(
+        None, description="Software for the session; the site's default environment when unset."
+    )
+
+
+class SlurmSettings(Section):
+    conf: Path | None = Field(None, description="slurm.conf to use (exported as SLURM_CONF); Slurm's default when unset.")
+    bin_dir: Path | None = Field(None, description="Directory of sbatch/squeue/scancel; PATH when unset.")
+    default_environment: Environment | None = Field(
+        None, description="Software for sessions whose profile names none."
+    )
+
+
+class Sessions(Section):
+    backend: Literal["local", "slurm"] = Field(
+        "local", description="local: sessions are processes on the hub machine (development); "
+        "slurm: sessions are Slurm jobs.",
+    )
+    default_profile: Slug | None = Field(None, description="Profile pre-selected in the form; the first when unset.")
+    start_timeout_seconds: int = Field(300, ge=10, le=86400, description="How long a session may take to start.")
+
+
+class IdleCuller(Section):
+    enabled: bool = True
+    timeout_minutes: int = Field(60, ge=1, le=10080, description="Stop servers idle this long.")
+    every_seconds: int = Field(300, ge=10, le=86400, description="How often to look for idle servers.")
+
+
+class Services(Section):
+    idle_culler: IdleCuller = IdleCuller()
+
+
+class Site(Section):
+    """A whole site description (the root of site.yaml)."""
+
+    name: str = Field("FactoryHub", min_length=1, max_length=60, description="Shown in the hub's pages.")
+    hub: HubSettings = HubSettings()
+    databases: Databases = Databases()
+    auth: Annotated[LocalAuth | OIDCAuth, Field(discriminator="kind")]
+    sessions: Sessions = Sessions()
+    slurm: SlurmSettings = SlurmSettings()
+    gpu_types: list[GpuType] = Field(default_factory=list)
+    partitions: list[Partition] = Field(min_length=1)
+    profiles: list[Profile] = Field(min_length=1)
+    services: Services = Services()
+
+    def profile(self, profile_id: str) -> Profile:
+        return next(p for p in self.profiles if p.id == profile_id)
+
+    def partition(self, name: str) -> Partition:
+        return next(p for p in self.partitions if p.name == name)

@@ -1,0 +1,1 @@
+"""FactoryHub's compute layer: session options, local and Slurm spawners."""

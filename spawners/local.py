@@ -1,0 +1,41 @@
+"""Sessions as local processes: the embedded default's backend (development only).
+
+Accounts of the embedded default are not Unix users, so sessions run as the hub's own
+user with a home directory per account under the state directory.
+"""
+from __future__ import annotations
+
+import sys
+import os
+from pathlib import Path
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from traitlets import default
+
+from .mixin import SessionOptionsMixin
+from .options import SessionRequest
+
+
+class LocalSessionSpawner(SessionOptionsMixin, SimpleLocalProcessSpawner):
+    """A JupyterLab process on the hub's machine, offering the site's profiles."""
+
+    @default("cmd")
+    def _default_cmd(self):
+        # The singleuser server of the hub's own environment, whatever PATH says.
+        return [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
+
+    def get_args(self):
+        args = super().get_args()
+        if os.geteuid() == 0:  # e.g. a CI container: the session runs as the hub's own (root) user
+            args.append("--ServerApp.allow_root=True")
+        return args
+
+    def apply_session_request(self, request: SessionRequest) -> None:
+        profile = request.profile
+        self.mem_limit = profile.memory_gb * 1024**3  # advisory here; exported as MEM_LIMIT
+        self.cpu_limit = float(profile.cpus)
+        self.environment = {
+            **self.environment,
+            "FACTORYHUB_PROFILE": profile.id,
+            "FACTORYHUB_WALLTIME_HOURS": f"{request.walltime_hours:g}",
+        }

@@ -1,0 +1,64 @@
+"""Profiles, the spawn form and option validation, shared by every FactoryHub spawner."""
+from __future__ import annotations
+
+from jupyterhub.spawner import SpawnException
+from traitlets import Any, List, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from factoryhub.site import Profile
+
+from .options import InvalidOptions, SessionRequest, form_to_options, parse_user_options, render_form
+
+
+class SessionOptionsMixin(LoggingConfigurable):
+    """Mix into a Spawner: offers the site's profiles and validates user_options once.
+
+    Subclasses read ``self.session_request`` in ``start()``; it is set in
+    ``apply_user_options``, which JupyterHub runs for form, API and query spawns alike.
+    """
+
+    profiles = List(
+        config=True,
+        help="Session profiles (dicts with the fields of site.yaml's profiles), e.g. "
+        "[{'id': 'gpu-1', 'title': '1 GPU, 4 h', 'partition': 'gpu', 'gpus': 1, 'gpu_type': 'h100'}].",
+    )
+    default_profile = Unicode("", config=True, help="Profile id pre-selected when the user chose none.")
+    session_request = Any(None, help="The validated SessionRequest of the current spawn.")
+
+    @property
+    def profile_models(self) -> list[Profile]:
+        return [p if isinstance(p, Profile) else Profile.model_validate(p) for p in self.profiles]
+
+    def _previous_options(self) -> dict:
+        orm = getattr(self, "orm_spawner", None)
+        return dict(getattr(orm, "user_options", None) or self.user_options or {})
+
+    @default("options_form")
+    def _default_options_form(self):
+        def form(spawner):
+            return render_form(spawner.profile_models, spawner._previous_options(), spawner.default_profile or None)
+        return form
+
+    @default("options_from_form")
+    def _default_options_from_form(self):
+        return form_to_options
+
+    def options_from_query(self, query_data):
+        return form_to_options({k: [v] if isinstance(v, str) else v for k, v in query_data.items()})
+
+    @default("apply_user_options")
+    def _default_apply_user_options(self):
+        def apply(spawner, user_options):
+            spawner.session_request = spawner.validate_options(user_options)
+            spawner.apply_session_request(spawner.session_request)
+        return apply
+
+    def validate_options(self, user_options) -> SessionRequest:
+        try:
+            return parse_user_options(user_options, self.profile_models, self.default_profile or None)
+        except InvalidOptions as err:
+            self.log.warning("Refused session options for %s: %s", self._log_name, err)
+            raise SpawnException(f"Invalid session options — {err}", reason="invalid_options") from None
+
+    def apply_session_request(self, request: SessionRequest) -> None:
+        """Turn the validated request into the backend's settings (override per backend)."""

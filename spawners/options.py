@@ -1,0 +1,109 @@
+"""Session options: one validator for the spawn form, the REST API and ``opt-`` URLs.
+
+User input becomes a typed :class:`SessionRequest` here and nowhere else; every
+refusal names the field and what is allowed. Pure functions, no spawner state.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from factoryhub.site import Profile
+
+ALLOWED_KEYS = ("profile", "walltime_hours")
+
+
+class InvalidOptions(ValueError):
+    """A user option is not acceptable; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """A validated request for one session."""
+
+    profile: Profile
+    walltime_hours: float
+
+    @property
+    def walltime_minutes(self) -> int:
+        return max(1, math.ceil(self.walltime_hours * 60))
+
+    @property
+    def cost_gpu_hours(self) -> float:
+        """Worst-case charge: GPUs x walltime x the profile's price."""
+        return self.profile.gpus * self.walltime_hours * self.profile.price
+
+
+def _single(value: object, field: str) -> str:
+    if isinstance(value, list):  # form and query data arrive as lists of strings
+        if len(value) != 1:
+            raise InvalidOptions(field, "give exactly one value")
+        value = value[0]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise InvalidOptions(field, f"must be a string or number, not {type(value).__name__}")
+    return str(value).strip()
+
+
+def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[Profile],
+                       default_profile: str | None = None) -> SessionRequest:
+    """Validate raw user options (form, API body or query) into a :class:`SessionRequest`."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(ALLOWED_KEYS))
+    if unknown:
+        raise InvalidOptions(unknown[0], f"unknown option (allowed: {', '.join(ALLOWED_KEYS)})")
+    by_id = {p.id: p for p in profiles}
+    profile_id = _single(options["profile"], "profile") if "profile" in options else (default_profile or profiles[0].id)
+    if profile_id not in by_id:
+        raise InvalidOptions("profile", f"{profile_id[:40]!r} is not offered (choose one of {', '.join(by_id)})")
+    profile = by_id[profile_id]
+    walltime = profile.default_walltime_hours
+    if "walltime_hours" in options:
+        text = _single(options["walltime_hours"], "walltime_hours")
+        try:
+            walltime = float(text)
+        except ValueError:
+            raise InvalidOptions("walltime_hours", f"{text[:40]!r} is not a number of hours") from None
+        if not (math.isfinite(walltime) and 0 < walltime <= profile.max_walltime_hours):
+            raise InvalidOptions(
+                "walltime_hours", f"must be more than 0 and at most {profile.max_walltime_hours:g} hours "
+                f"for profile {profile.id}")
+    return SessionRequest(profile=profile, walltime_hours=walltime)
+
+
+def form_to_options(form: Mapping[str, Sequence[str]]) -> dict[str, object]:
+    """Form or query data (lists of strings) to user_options; validation happens later."""
+    return {key: list(values) for key, values in form.items() if not key.startswith("_")}  # _xsrf
+
+
+def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,
+                default_profile: str | None = None) -> str:
+    """The spawn form's HTML; every site- or user-supplied text is escaped."""
+    previous = previous or {}
+    chosen = str(previous.get("profile") or default_profile or profiles[0].id)
+    walltime = previous.get("walltime_hours")
+    rows = []
+    for p in profiles:
+        checked = " checked" if p.id == chosen else ""
+        gpus = f"{p.gpus} × {escape(p.gpu_type or '')} GPU" if p.gpus else "no GPU"
+        rows.append(
+            f'<label class="list-group-item factoryhub-profile">'
+            f'<input type="radio" name="profile" value="{escape(p.id)}"{checked} '
+            f'data-max-walltime="{p.max_walltime_hours:g}" data-default-walltime="{p.default_walltime_hours:g}"> '
+            f'<strong>{escape(p.title)}</strong> '
+            f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, up to {p.max_walltime_hours:g} h</small>'
+            f'<div>{escape(p.description)}</div></label>'
+        )
+    value = f' value="{escape(str(walltime))}"' if walltime is not None else ""
+    return (
+        '<div class="form-group"><fieldset><legend>Profile</legend>'
+        f'<div class="list-group">{"".join(rows)}</div></fieldset>'
+        '<label for="walltime_hours">Walltime (hours; empty for the profile default)</label>'
+        f'<input class="form-control" type="number" step="0.25" min="0.25" '
+        f'id="walltime_hours" name="walltime_hours"{value}></div>'
+    )

@@ -1,0 +1,156 @@
+"""Real JupyterHub processes for tests: free ports, a private state dir, clean stop.
+
+A :class:`HubProcess` runs ``jupyterhub -f jupyterhub_config.py`` exactly as a user
+would, with the site given through $FACTORYHUB_SITE (or none: the embedded default)
+and only the listening ports overridden on the command line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+NODE_BIN = REPO / "node_modules" / ".bin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
+    """Poll ``condition()`` until it returns a truthy value, which is returned."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+            if result:
+                return result
+        except (requests.RequestException, OSError) as err:
+            last_error = err
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout:.0f} s (last error: {last_error})")
+
+
+@dataclass
+class HubProcess:
+    """One hub under test. Use as a context manager, or call start()/stop()."""
+
+    workdir: Path
+    site_file: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    hub_port: int = field(default_factory=free_port)
+    proxy_api_port: int = field(default_factory=free_port)
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "hub.log"
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py"),
+            f"--JupyterHub.bind_url=http://127.0.0.1:{self.port}/",
+            f"--JupyterHub.hub_bind_url=http://127.0.0.1:{self.hub_port}",
+            f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.proxy_api_port}",
+        ]
+
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "PATH": f"{NODE_BIN}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        env.pop("FACTORYHUB_SITE", None)
+        if self.site_file is not None:
+            env["FACTORYHUB_SITE"] = str(self.site_file)
+        return {**env, **self.extra_env}
+
+    def launch(self) -> subprocess.Popen:
+        """Start the process without waiting for it to be ready."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), cwd=self.workdir, env=self.env(), stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        return self.proc
+
+    def start(self, timeout: float = 60) -> HubProcess:
+        self.launch()
+
+        def healthy():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_tail()}")
+            return requests.get(f"{self.url}/hub/health", timeout=2).status_code == 200
+
+        wait_until(healthy, timeout, "hub health")
+        return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM the hub (it stops its proxy and services), then make sure its group is gone."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        try:  # the proxy and services share the hub's process group
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        """SIGKILL the hub process alone (a crash); its proxy keeps running."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def credentials(self) -> dict[str, str]:
+        return json.loads((self.state_dir / "local-credentials.json").read_text())
+
+    @property
+    def state_dir(self) -> Path:
+        """Tests keep site files in the workdir, so both layouts put state here."""
+        return self.workdir / ".factoryhub"
+
+    def login(self, username: str) -> requests.Session:
+        """Log in through the login form, as a browser would; returns the session."""
+        session = requests.Session()
+        page = session.get(f"{self.url}/hub/login", timeout=10)
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+        resp = session.post(f"{self.url}/hub/login", timeout=10, allow_redirects=False,
+                            data={"_xsrf": xsrf, "username": username, "password": self.credentials()[username]})
+        if resp.status_code != 302:
+            raise AssertionError(f"login of {username} failed: {resp.status_code}")
+        session.headers["X-XSRFToken"] = session.cookies.get("_xsrf", path="/hub/") or xsrf
+        return session
+
+    def api_token(self, username: str) -> str:
+        """A token for ``username``, made through the hub's REST API with the login cookie."""
+        session = self.login(username)
+        resp = session.post(f"{self.url}/hub/api/users/{username}/tokens", json={"note": "tests"}, timeout=10)
+        resp.raise_for_status()
+        return resp.json()["token"]
+
+    def __enter__(self) -> HubProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,83 @@
+"""Session options: one validator for form, API and query input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from factoryhub.site import parse_site
+from factoryhub.spawners.options import (
+    InvalidOptions, form_to_options, parse_user_options, render_form,
+)
+from factoryhub.spawners.slurm_stock import slurm_walltime
+
+REPO = Path(__file__).resolve().parents[2]
+SITE = parse_site(yaml.safe_load((REPO / "site.example.yaml").read_text()), "site.example.yaml")
+PROFILES = SITE.profiles
+
+
+def test_defaults_to_default_profile_and_its_walltime():
+    req = parse_user_options({}, PROFILES, "gpu-1")
+    assert req.profile.id == "gpu-1"
+    assert req.walltime_hours == 4
+    assert req.cost_gpu_hours == 4.0
+
+
+def test_form_lists_and_api_scalars_give_the_same_request():
+    from_form = parse_user_options(form_to_options({"profile": ["workshop"], "walltime_hours": ["1.5"],
+                                                    "_xsrf": ["x"]}), PROFILES)
+    from_api = parse_user_options({"profile": "workshop", "walltime_hours": 1.5}, PROFILES)
+    assert from_form == from_api
+    assert from_api.cost_gpu_hours == 0.75  # 1 GPU x 1.5 h x price 0.5
+    assert from_api.walltime_minutes == 90
+
+
+@pytest.mark.parametrize("options, field, fragment", [
+    ({"profile": "root-shell"}, "profile", "is not offered (choose one of cpu-small, gpu-1"),
+    ({"profile": "gpu-1", "walltime_hours": 5}, "walltime_hours", "at most 4 hours for profile gpu-1"),
+    ({"walltime_hours": "0"}, "walltime_hours", "must be more than 0"),
+    ({"walltime_hours": "-1"}, "walltime_hours", "must be more than 0"),
+    ({"walltime_hours": "nan"}, "walltime_hours", "must be more than 0"),
+    ({"walltime_hours": "1e999"}, "walltime_hours", "must be more than 0"),
+    ({"walltime_hours": "4; rm -rf /"}, "walltime_hours", "is not a number of hours"),
+    ({"walltime_hours": ["1", "2"]}, "walltime_hours", "give exactly one value"),
+    ({"profile": {"$ne": 1}}, "profile", "must be a string or number"),
+    ({"profile": True}, "profile", "must be a string or number"),
+    ({"batch_submit_cmd": "bash -c id"}, "batch_submit_cmd", "unknown option (allowed: profile, walltime_hours)"),
+])
+def test_refusals_name_the_field_and_what_is_allowed(options, field, fragment):
+    with pytest.raises(InvalidOptions) as info:
+        parse_user_options(options, PROFILES, "gpu-1")
+    assert info.value.field == field
+    assert fragment in str(info.value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.text(max_size=20), st.one_of(st.text(max_size=50), st.integers(), st.floats(),
+                                                         st.lists(st.text(max_size=10), max_size=3), st.none())))
+def test_any_input_is_either_a_valid_request_or_a_named_refusal(options):
+    try:
+        req = parse_user_options(options, PROFILES, "gpu-1")
+    except InvalidOptions as err:
+        assert err.field in set(options) | {"profile", "walltime_hours"}
+    else:
+        assert req.profile in PROFILES
+        assert 0 < req.walltime_hours <= req.profile.max_walltime_hours
+
+
+def test_form_escapes_site_text_and_prefills_previous_choice():
+    hostile = PROFILES[0].model_copy(update={"title": "<script>alert(1)</script>", "description": '"><img src=x>'})
+    html = render_form([hostile, *PROFILES[1:]], {"profile": "workshop", "walltime_hours": 1.5}, "gpu-1")
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert 'value="workshop" checked' in html
+    assert 'value="gpu-1" data' in html and 'value="gpu-1" checked' not in html
+    assert 'name="walltime_hours" value="1.5"' in html
+
+
+@pytest.mark.parametrize("minutes, expected", [(1, "0-00:01:00"), (90, "0-01:30:00"), (24 * 60 + 5, "1-00:05:00")])
+def test_slurm_walltime(minutes, expected):
+    assert slurm_walltime(minutes) == expected
