@@ -71,8 +71,9 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
 
         slurm = site.slurm
         if slurm.conf is not None:
-            os.environ["SLURM_CONF"] = str(slurm.conf)  # passed on to sbatch by sudo -E
-            c.StockSlurmSessionSpawner.req_keepvars_extra = "SLURM_CONF"
+            # sbatch gets the spawner's environment, squeue/scancel the hub's: set both.
+            os.environ["SLURM_CONF"] = str(slurm.conf)
+            c.StockSlurmSessionSpawner.environment = {"SLURM_CONF": str(slurm.conf)}
         if slurm.bin_dir is not None:
             b = slurm.bin_dir
             c.StockSlurmSessionSpawner.batch_submit_cmd = f"{b}/sbatch --parsable"
@@ -83,6 +84,9 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
             c.StockSlurmSessionSpawner.default_environment_prefix = str(env.prefix)
         c.JupyterHub.spawner_class = StockSlurmSessionSpawner
         c.Spawner.cmd = ["jupyterhub-singleuser"]
+        # Run in the batch step itself: an srun step would see only the --export'ed
+        # variables, not the PATH the prologue sets for the cluster environment.
+        c.StockSlurmSessionSpawner.req_srun = ""
         # Sessions are Slurm jobs: a hub restart must never cancel them.
         c.JupyterHub.cleanup_servers = False
         spawner = "StockSlurmSessionSpawner"

@@ -5,6 +5,7 @@
     python3 tests/cluster/slurm_cluster.py down    # stop everything this script started
     python3 tests/cluster/slurm_cluster.py dump    # sinfo, squeue, sacct and daemon logs
     python3 tests/cluster/slurm_cluster.py env     # shell exports (SLURM_CONF=...)
+    python3 tests/cluster/slurm_cluster.py user-env  # Python env jobs run JupyterLab from
 
 munge, MariaDB, slurmdbd, slurmctld and slurmd run as one node with four fake H100
 GPUs (GRES over character devices), partitions ``gpu`` and ``cpu``, accounting, a few
@@ -27,7 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CLUSTER_DIR = Path(os.environ.get("FACTORYHUB_TEST_CLUSTER_DIR", "/var/lib/factoryhub-test-cluster"))
-APT_PACKAGES = ["slurm-wlm", "slurmdbd", "munge", "mariadb-server", "sudo", "procps"]
+APT_PACKAGES = ["slurm-wlm", "slurmdbd", "munge", "mariadb-server", "sudo", "procps", "python3-venv"]
+# Jobs run as other Unix users: their Python must be reachable by everyone, so the
+# environment lives under /opt and is built from the system Python, not a private one.
+USER_ENV = Path(os.environ.get("FACTORYHUB_TEST_USER_ENV", "/opt/factoryhub/user-env"))
+USER_ENV_REQUIREMENTS = Path(__file__).with_name("user-env-requirements.txt")
 CLUSTER_NAME = "factoryhub"
 GPU_COUNT = 4
 NODE_CPUS = 8
@@ -177,6 +182,7 @@ SlurmctldLogFile={p['log']}/slurmctld.log
 SlurmdLogFile={p['log']}/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
+MpiDefault=none
 SlurmdParameters=config_overrides
 ReturnToService=2
 SchedulerType=sched/backfill
@@ -355,6 +361,20 @@ def up() -> State:
     return state
 
 
+def ensure_user_env() -> Path:
+    """Create (or refresh, when the requirements changed) the jobs' Python environment."""
+    wanted = USER_ENV_REQUIREMENTS.read_text()
+    stamp = USER_ENV / "factoryhub-requirements.txt"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return USER_ENV
+    ensure_packages()
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", str(USER_ENV)], check=True)
+    pip = [str(USER_ENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(USER_ENV_REQUIREMENTS)], check=True)
+    stamp.write_text(wanted)
+    return USER_ENV
+
+
 # --- teardown --------------------------------------------------------------------------
 
 def stray_slurm_processes() -> list[int]:
@@ -411,7 +431,7 @@ def dump() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "dump", "env"])
+    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env"])
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -422,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             down()
             print("slurm test cluster stopped")
+        elif args.command == "user-env":
+            print(f"jobs' Python environment ready at {ensure_user_env()}")
         elif args.command == "dump":
             print(dump())
         else:

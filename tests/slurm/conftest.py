@@ -1,0 +1,68 @@
+"""The real single-node Slurm cluster as a session fixture; diagnostics on failure."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import unavailable
+from tests.harness.hub import REPO
+
+CLUSTER_SCRIPT = REPO / "tests" / "cluster" / "slurm_cluster.py"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    slurm_conf: Path
+    user_env: Path
+
+    def run(self, *argv: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        """Run a Slurm command (as ``user`` through sudo, like the hub does)."""
+        prefix = ["sudo", "--preserve-env=SLURM_CONF", "-u", user] if user else []
+        return subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=60, check=check,
+                              env={**os.environ, "SLURM_CONF": str(self.slurm_conf)})
+
+
+def cluster_command(command: str, timeout: float) -> str:
+    proc = subprocess.run([sys.executable, str(CLUSTER_SCRIPT), command], capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f"slurm_cluster.py {command} failed:\n{proc.stdout}{proc.stderr}", pytrace=False)
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    if os.geteuid() != 0:
+        unavailable("the Slurm tier starts daemons and Unix users: run the tests as root")
+    cluster_command("up", timeout=900)
+    user_env = Path(cluster_command("user-env", timeout=900).rsplit(" ", 1)[1].strip())
+    slurm_conf = Path(cluster_command("env", timeout=30).split("=", 1)[1].strip())
+    os.environ["SLURM_CONF"] = str(slurm_conf)
+    yield Cluster(slurm_conf=slurm_conf, user_env=user_env)
+    cluster_command("down", timeout=120)
+
+
+@pytest.fixture
+def shared_tmp():
+    """A directory every Unix user can write (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="factoryhub-test-"))
+    path.chmod(0o1777)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and item.get_closest_marker("slurm") and "slurm_cluster" in item.fixturenames:
+        dump = subprocess.run([sys.executable, str(CLUSTER_SCRIPT), "dump"], capture_output=True, text=True,
+                              timeout=120)
+        report.sections.append(("slurm cluster state", dump.stdout + dump.stderr))

@@ -1,0 +1,57 @@
+"""The hub starts a session as a Slurm job for a real Unix user, and stops it."""
+from __future__ import annotations
+
+import pytest
+import requests
+import yaml
+
+from tests.harness.hub import REPO, HubProcess, wait_until
+
+pytestmark = pytest.mark.slurm
+
+
+@pytest.fixture(scope="module")
+def slurm_hub(slurm_cluster, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("slurm-hub")
+    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
+    site["slurm"]["conf"] = str(slurm_cluster.slurm_conf)
+    site["slurm"]["default_environment"]["prefix"] = str(slurm_cluster.user_env)
+    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
+    with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
+        yield hub
+
+
+def test_session_runs_as_a_slurm_job_and_stopping_cancels_it(slurm_hub, slurm_cluster):
+    hub = slurm_hub
+    alice = {"Authorization": f"token {hub.api_token('alice')}"}
+    admin = {"Authorization": f"token {hub.api_token('ops')}"}
+
+    def server() -> dict | None:
+        user = requests.get(f"{hub.url}/hub/api/users/alice", headers=admin, timeout=10).json()
+        return user["servers"].get("")
+
+    resp = requests.post(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60,
+                         json={"user_options": {"profile": "gpu-1", "walltime_hours": 1}})
+    assert resp.status_code in (201, 202), resp.text
+    wait_until(lambda: (server() or {}).get("ready"), 180, "Slurm session ready", interval=0.5)
+    job_id = server()["state"]["job_id"]
+
+    squeue = slurm_cluster.run("squeue", "--noheader", "-j", job_id, "--format=%u %P %T %b %l").stdout.split()
+    assert squeue == ["alice", "gpu", "RUNNING", "gres:gpu:h100:1", "1:00:00"]
+
+    status = requests.get(f"{hub.url}/user/alice/api/status", headers=alice, timeout=30)
+    assert status.status_code == 200 and "kernels" in status.json()
+
+    resp = requests.delete(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60)
+    assert resp.status_code in (202, 204)
+    wait_until(lambda: server() is None, 60, "session stopped")
+    assert slurm_cluster.run("squeue", "--noheader", "-j", job_id, check=False).stdout.strip() == ""
+
+    def accounted():
+        rows = slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,
+                                 "--format=User,Partition,State,AllocTRES").stdout.splitlines()
+        return rows and not rows[0].split("|")[2].startswith(("RUNNING", "PENDING")) and rows[0]
+
+    user, partition, state, tres = wait_until(accounted, 60, "job in accounting").split("|")
+    assert (user, partition) == ("alice", "gpu")
+    assert state.startswith("CANCELLED") and "gres/gpu=1" in tres
