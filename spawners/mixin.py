@@ -58,7 +58,9 @@ class SessionOptionsMixin(LoggingConfigurable):
             return parse_user_options(user_options, self.profile_models, self.default_profile or None)
         except InvalidOptions as err:
             self.log.warning("Refused session options for %s: %s", self._log_name, err)
-            raise SpawnException(f"Invalid session options — {err}", reason="invalid_options") from None
+            refusal = SpawnException(f"Invalid session options — {err}", reason="invalid_options")
+            refusal.jupyterhub_message = refusal.message  # the spawn page shows this text as is
+            raise refusal from None
 
     def apply_session_request(self, request: SessionRequest) -> None:
         """Turn the validated request into the backend's settings (override per backend)."""

@@ -77,8 +77,13 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
 
 
 def form_to_options(form: Mapping[str, Sequence[str]]) -> dict[str, object]:
-    """Form or query data (lists of strings) to user_options; validation happens later."""
-    return {key: list(values) for key, values in form.items() if not key.startswith("_")}  # _xsrf
+    """Form or query data (lists of strings) to user_options; validation happens later.
+
+    A field left empty means "not given" (the profile default applies); ``_xsrf`` and
+    other underscore fields belong to the page, not to the session.
+    """
+    return {key: list(values) for key, values in form.items()
+            if not key.startswith("_") and any(str(v).strip() for v in values)}
 
 
 def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,

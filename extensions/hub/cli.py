@@ -12,7 +12,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check-site", help="validate a site.yaml (the embedded default when none is given)")
     check.add_argument("path", nargs="?", help="site.yaml to check")
+    sub.add_parser("site-reference", help="print the site.yaml reference (docs/site.md)")
     args = parser.parse_args(argv)
+    if args.command == "site-reference":
+        from .site.reference import render
+
+        print(render(), end="")
+        return 0
     try:
         loaded = load_site(args.path)
     except SiteError as err:

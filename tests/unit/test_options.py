@@ -81,3 +81,9 @@ def test_form_escapes_site_text_and_prefills_previous_choice():
 @pytest.mark.parametrize("minutes, expected", [(1, "0-00:01:00"), (90, "0-01:30:00"), (24 * 60 + 5, "1-00:05:00")])
 def test_slurm_walltime(minutes, expected):
     assert slurm_walltime(minutes) == expected
+
+
+def test_an_empty_form_field_means_the_profile_default():
+    options = form_to_options({"profile": ["gpu-1"], "walltime_hours": [""], "_xsrf": ["token"]})
+    assert options == {"profile": ["gpu-1"]}
+    assert parse_user_options(options, PROFILES).walltime_hours == 4

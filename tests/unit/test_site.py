@@ -120,3 +120,10 @@ def test_check_site_cli(tmp_path, capsys):
     assert cli_main(["check-site", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith(f"{bad}: ") for line in err)
+
+
+def test_docs_site_reference_matches_the_model():
+    from factoryhub.site.reference import render
+
+    assert (REPO / "docs" / "site.md").read_text() == render(), \
+        "docs/site.md is stale: regenerate with `factoryhub site-reference > docs/site.md`"

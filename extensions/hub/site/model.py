@@ -34,6 +34,8 @@ class Section(BaseModel):
 
 
 class HubSettings(Section):
+    """The hub's addresses, state and administrators."""
+
     bind_url: str = Field(
         "http://127.0.0.1:8000/",
         description="Public URL the proxy listens on, e.g. https://hub.factory.example.eu/. "
@@ -66,6 +68,8 @@ class HubSettings(Section):
 
 
 class Databases(Section):
+    """SQLAlchemy URLs; SQLite under the state directory by default."""
+
     hub: str = Field(
         "sqlite:///{state_dir}/jupyterhub.sqlite",
         description="SQLAlchemy URL of the hub's database; {state_dir} is expanded. "
@@ -74,6 +78,8 @@ class Databases(Section):
 
 
 class LocalAccount(Section):
+    """One local account of the development login."""
+
     name: UnixName = Field(description="Login name, e.g. researcher.")
     admin: bool = Field(False, description="Whether this account is a hub admin.")
 
@@ -94,17 +100,22 @@ class OIDCAuth(Section):
     issuer: str = Field(description="Issuer URL, e.g. https://login.factory.example.eu/realms/hpc.")
     client_id: str = Field(min_length=1, description="OAuth client id registered for the hub.")
     client_secret_file: Path = Field(description="File holding the client secret (mode 600).")
-    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"],
+                              description="OAuth scopes to request.")
     username_claim: str = Field("preferred_username", description="Claim holding the HPC username.")
 
 
 class GpuType(Section):
+    """A GPU model as Slurm names it in GRES."""
+
     name: SlurmName = Field(description="Slurm GRES type, e.g. h100 (as in gres.conf).")
     label: str = Field(min_length=1, description="Shown to users, e.g. 'NVIDIA H100 80GB'.")
     memory_gb: int = Field(gt=0, le=1024, description="Memory per GPU in GB.")
 
 
 class Partition(Section):
+    """A Slurm partition sessions may run in."""
+
     name: SlurmName = Field(description="Slurm partition name, e.g. gpu.")
     gpu_types: list[SlurmName] = Field(
         default_factory=list, description="GPU types (names from gpu_types) the partition offers."
@@ -113,11 +124,15 @@ class Partition(Section):
 
 
 class PythonEnvironment(Section):
+    """Sessions run JupyterLab from a Python environment on the cluster."""
+
     kind: Literal["python"]
     prefix: Path = Field(description="Prefix of a Python environment on the cluster, e.g. /opt/envs/ai-2026.")
 
 
 class ApptainerEnvironment(Section):
+    """Sessions run JupyterLab inside an Apptainer image."""
+
     kind: Literal["apptainer"]
     image: Path = Field(description="Apptainer image on the cluster filesystem, e.g. /images/pytorch.sif.")
 
@@ -126,14 +141,16 @@ Environment = Annotated[PythonEnvironment | ApptainerEnvironment, Field(discrimi
 
 
 class Profile(Section):
+    """A session offer: resources, walltime bounds and price."""
+
     id: Slug = Field(description="Stable identifier, used in the API (user_options.profile).")
     title: str = Field(min_length=1, max_length=80, description="Shown in the spawn form.")
-    description: str = Field("", max_length=500)
+    description: str = Field("", max_length=500, description="One or two sentences shown under the title.")
     partition: SlurmName = Field(description="Partition (from partitions) the session runs in.")
     gpus: int = Field(0, ge=0, le=16, description="GPUs per session.")
     gpu_type: SlurmName | None = Field(None, description="GPU type (from gpu_types); required when gpus > 0.")
-    cpus: int = Field(1, ge=1, le=512)
-    memory_gb: int = Field(4, ge=1, le=4096)
+    cpus: int = Field(1, ge=1, le=512, description="CPU cores per session.")
+    memory_gb: int = Field(4, ge=1, le=4096, description="Memory per session in GB.")
     default_walltime_hours: float = Field(1.0, gt=0, description="Walltime when the user picks none.")
     max_walltime_hours: float = Field(4.0, gt=0, description="Upper bound of the walltime a user may pick.")
     price: float = Field(
@@ -146,6 +163,8 @@ class Profile(Section):
 
 
 class SlurmSettings(Section):
+    """How the hub reaches Slurm."""
+
     conf: Path | None = Field(None, description="slurm.conf to use (exported as SLURM_CONF); Slurm's default when unset.")
     bin_dir: Path | None = Field(None, description="Directory of sbatch/squeue/scancel; PATH when unset.")
     default_environment: Environment | None = Field(
@@ -154,6 +173,8 @@ class SlurmSettings(Section):
 
 
 class Sessions(Section):
+    """Where sessions run."""
+
     backend: Literal["local", "slurm"] = Field(
         "local", description="local: sessions are processes on the hub machine (development); "
         "slurm: sessions are Slurm jobs.",
@@ -163,28 +184,33 @@ class Sessions(Section):
 
 
 class IdleCuller(Section):
-    enabled: bool = True
+    """jupyterhub-idle-culler, run as a hub service with least-privilege scopes."""
+
+    enabled: bool = Field(True, description="Run the idle culler.")
     timeout_minutes: int = Field(60, ge=1, le=10080, description="Stop servers idle this long.")
     every_seconds: int = Field(300, ge=10, le=86400, description="How often to look for idle servers.")
 
 
 class Services(Section):
-    idle_culler: IdleCuller = IdleCuller()
+    """Hub-managed services."""
+
+    idle_culler: IdleCuller = Field(IdleCuller(), description="Stops servers nobody uses.")
 
 
 class Site(Section):
     """A whole site description (the root of site.yaml)."""
 
     name: str = Field("FactoryHub", min_length=1, max_length=60, description="Shown in the hub's pages.")
-    hub: HubSettings = HubSettings()
-    databases: Databases = Databases()
-    auth: Annotated[LocalAuth | OIDCAuth, Field(discriminator="kind")]
-    sessions: Sessions = Sessions()
-    slurm: SlurmSettings = SlurmSettings()
-    gpu_types: list[GpuType] = Field(default_factory=list)
-    partitions: list[Partition] = Field(min_length=1)
-    profiles: list[Profile] = Field(min_length=1)
-    services: Services = Services()
+    hub: HubSettings = Field(HubSettings(), description="Addresses, state directory, admins, proxy.")
+    databases: Databases = Field(Databases(), description="Database URLs.")
+    auth: Annotated[LocalAuth | OIDCAuth, Field(discriminator="kind")] = Field(
+        description="How users log in: kind local (development) or oidc (institutional login).")
+    sessions: Sessions = Field(Sessions(), description="Where sessions run and how long they may take to start.")
+    slurm: SlurmSettings = Field(SlurmSettings(), description="How to reach Slurm (sessions.backend: slurm).")
+    gpu_types: list[GpuType] = Field(default_factory=list, description="GPU types of the cluster (GRES types).")
+    partitions: list[Partition] = Field(min_length=1, description="Partitions sessions may use.")
+    profiles: list[Profile] = Field(min_length=1, description="Session profiles offered in the spawn form.")
+    services: Services = Field(Services(), description="Hub-managed services.")
 
     def profile(self, profile_id: str) -> Profile:
         return next(p for p in self.profiles if p.id == profile_id)
