@@ -263,7 +263,7 @@ def mariadb_sql(sql: str) -> subprocess.CompletedProcess:
 
 
 def start_mariadb(state: State) -> None:
-    if alive(state.pids.get("mariadb")) and mariadb_sql("select 1").returncode == 0:
+    if is_daemon(state.pids.get("mariadb", 0), "mariadb") and mariadb_sql("select 1").returncode == 0:
         return
     data = paths()["mysql"]
     if not (data / "mysql").exists():
@@ -291,7 +291,7 @@ def sacctmgr(*args: str) -> subprocess.CompletedProcess:
 
 
 def start_slurmdbd(state: State) -> None:
-    if not alive(state.pids.get("slurmdbd")):
+    if not is_daemon(state.pids.get("slurmdbd", 0), "slurmdbd"):
         spawn(state, "slurmdbd", ["slurmdbd", "-D"])
     wait_for("slurmdbd", lambda: sacctmgr("--noheader", "list", "cluster").returncode == 0,
              pid=state.pids["slurmdbd"])
@@ -316,7 +316,7 @@ def seed_accounting() -> None:
 
 
 def start_slurmctld(state: State) -> None:
-    if not alive(state.pids.get("slurmctld")):
+    if not is_daemon(state.pids.get("slurmctld", 0), "slurmctld"):
         spawn(state, "slurmctld", ["slurmctld", "-D", "-i"])
     wait_for("slurmctld", lambda: "is UP" in run(["scontrol", "ping"], check=False, timeout=10).stdout,
              pid=state.pids["slurmctld"])
@@ -328,7 +328,7 @@ def node_state(state: State) -> str:
 
 
 def start_slurmd(state: State) -> None:
-    if not alive(state.pids.get("slurmd")):
+    if not is_daemon(state.pids.get("slurmd", 0), "slurmd"):
         spawn(state, "slurmd", ["slurmd", "-D", "-N", state.node])
     wait_for("slurmd", lambda: node_state(state) in {"idle", "mixed", "allocated", "down", "drained"},
              pid=state.pids["slurmd"])
@@ -390,7 +390,16 @@ def stray_slurm_processes() -> list[int]:
     return found
 
 
+def is_daemon(pid: int, name: str) -> bool:
+    """True if ``pid`` is alive and still the daemon we started (pids get reused)."""
+    try:
+        return alive(pid) and name.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def stop(pid: int, timeout: float = 15.0) -> None:
+    """Stop the daemon ``pid`` and its process group."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -404,11 +413,13 @@ def stop(pid: int, timeout: float = 15.0) -> None:
 
 def down() -> None:
     state = State.load()
-    if alive(state.pids.get("slurmctld")):
+    if is_daemon(state.pids.get("slurmctld", 0), "slurmctld"):
         for partition in ("gpu", "cpu"):  # every job, whoever submitted it
             run(["scancel", "--full", f"--partition={partition}"], check=False)
     for name in DAEMONS:
-        stop(state.pids.pop(name, 0))
+        pid = state.pids.pop(name, None)
+        if pid and is_daemon(pid, name):  # never killpg(0): that is our own group
+            stop(pid)
     for pid in stray_slurm_processes():
         os.kill(pid, signal.SIGKILL)
     if CLUSTER_DIR.exists():
