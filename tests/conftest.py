@@ -26,6 +26,12 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(items):
+    """Fast tiers first: unit, hub, slurm, browser (stable within a tier)."""
+    order = {"unit": 0, "hub": 1, "slurm": 2, "browser": 3}
+    items.sort(key=lambda item: order[tier_of(item)])
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -15,8 +15,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API holds an event loop while it is open."""
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is missing: apt-get install chromium")
     try:

@@ -1,0 +1,1 @@
+"""FactoryHub's Slurm backend: argv-only client, pure job scripts, one shared watcher."""

@@ -1,0 +1,136 @@
+"""Async Slurm client: every command an argv list, every failure a typed error.
+
+No shell is ever involved; values a user influenced reach Slurm only as single argv
+elements or inside the job script on stdin. Errors carry the command, exit code and
+stderr. A controller that cannot be reached is told apart from a failing command,
+so callers never read "scheduler down" as "job gone".
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Texts with which Slurm commands say the controller or database did not answer.
+UNREACHABLE_MARKERS = (
+    "Unable to contact slurm controller",
+    "Socket timed out",
+    "Connection refused",
+    "slurm_load_jobs error: Slurm backup controller in standby mode",
+    "Zero Bytes were transmitted or received",
+)
+
+
+class SlurmError(RuntimeError):
+    """A Slurm command failed."""
+
+    def __init__(self, argv: Sequence[str], returncode: int | None, stderr: str):
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr.strip()
+        super().__init__(f"{' '.join(self.argv[:3])}… exited {returncode}: {self.stderr or '(no message)'}")
+
+
+class SlurmUnreachable(SlurmError):
+    """The controller (or accounting database) did not answer: nothing is known."""
+
+
+@dataclass
+class SlurmClient:
+    """Runs Slurm's commands; one instance per hub."""
+
+    bin_dir: Path | None = None
+    slurm_conf: Path | None = None
+    timeout: float = 15.0
+    submit_prefix: tuple[str, ...] = ("sudo", "--preserve-env=SLURM_CONF", "-u", "{username}")
+    calls: dict[str, int] = field(default_factory=dict)  # per command, for benchmarks and tests
+
+    def _exe(self, name: str) -> str:
+        return str(self.bin_dir / name) if self.bin_dir else name
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "CONFIGPROXY_"))}
+        if self.slurm_conf:
+            env["SLURM_CONF"] = str(self.slurm_conf)
+        return env
+
+    def as_user(self, username: str) -> list[str]:
+        return [part.replace("{username}", username) for part in self.submit_prefix]
+
+    async def run(self, argv: Sequence[str], *, stdin: str | None = None, timeout: float | None = None) -> str:
+        """Run ``argv``; return stdout, or raise SlurmError / SlurmUnreachable."""
+        argv = list(argv)
+        name = next((Path(a).name for a in argv if Path(a).name in KNOWN_COMMANDS), argv[0])
+        self.calls[name] = self.calls.get(name, 0) + 1
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self._env())
+        except OSError as err:
+            raise SlurmError(argv, None, f"cannot run {argv[0]}: {err.strerror}") from None
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None),
+                                              timeout or self.timeout)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise SlurmUnreachable(argv, None, f"no answer within {timeout or self.timeout:.0f} s") from None
+        stderr = err.decode(errors="replace")
+        if proc.returncode != 0:
+            kind = SlurmUnreachable if any(m in stderr for m in UNREACHABLE_MARKERS) else SlurmError
+            raise kind(argv, proc.returncode, stderr)
+        return out.decode(errors="replace")
+
+    async def run_json(self, argv: Sequence[str]) -> dict:
+        out = await self.run(argv)
+        try:
+            return json.loads(out)
+        except json.JSONDecodeError as err:
+            raise SlurmError(argv, 0, f"output is not JSON: {err}") from None
+
+    # --- the commands FactoryHub uses -------------------------------------------------
+
+    async def submit(self, script: str, username: str) -> str:
+        """sbatch as ``username``; return the job id."""
+        out = await self.run([*self.as_user(username), self._exe("sbatch"), "--parsable"], stdin=script)
+        job_id = out.strip().split(";")[0]
+        if not job_id.isdigit():
+            raise SlurmError(["sbatch"], 0, f"unexpected sbatch output {out.strip()[:80]!r}")
+        return job_id
+
+    async def cancel(self, job_id: str, username: str) -> None:
+        await self.run([*self.as_user(username), self._exe("scancel"), job_id])
+
+    async def queue(self) -> dict:
+        """All jobs the controller knows (squeue --json)."""
+        return await self.run_json([self._exe("squeue"), "--all", "--json"])
+
+    async def nodes(self) -> dict:
+        return await self.run_json([self._exe("sinfo"), "--json"])
+
+    async def associations(self) -> list[tuple[str, str, str]]:
+        """(user, account, qos list) for every user association."""
+        out = await self.run([self._exe("sacctmgr"), "--noheader", "--parsable2", "show", "associations",
+                              "format=User,Account,QOS"])
+        rows = [line.split("|") for line in out.splitlines() if line.strip()]
+        return [(u, a, q) for u, a, q in rows if u]
+
+    async def reservations(self) -> str:
+        return await self.run([self._exe("scontrol"), "--oneliner", "show", "reservation"])
+
+    async def job_output_tail(self, path: Path, lines: int = 20) -> str:
+        """The last lines of a job's output file (the hub reads it from the shared filesystem)."""
+        try:
+            text = await asyncio.to_thread(path.read_text, errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+KNOWN_COMMANDS = {"sbatch", "squeue", "scancel", "sinfo", "sacct", "sacctmgr", "scontrol", "sdiag"}

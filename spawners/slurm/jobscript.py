@@ -1,0 +1,187 @@
+"""Pure job-script builder: a fixed skeleton plus a header built from typed fields.
+
+Nothing a user typed reaches the script except through :class:`JobRequest`, whose
+fields are checked again here (defence in depth): header values must be single
+tokens of a strict alphabet, and every value in the body is shell-quoted.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,127}$")  # what may follow an #SBATCH option
+_PATH = re.compile(r"^/[A-Za-z0-9_./%+-]{0,1023}$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+JOB_NAME_PREFIX = "fh-"
+COMMENT_PREFIX = "factoryhub"
+
+
+class UnsafeJobField(ValueError):
+    """A field would not be a single safe token in the job script."""
+
+
+def _token(name: str, value: str) -> str:
+    if not _TOKEN.match(value):
+        raise UnsafeJobField(f"{name}: {value[:60]!r} is not a safe Slurm value")
+    return value
+
+
+def _path(name: str, value: str) -> str:
+    if not _PATH.match(value) or "/../" in f"{value}/":
+        raise UnsafeJobField(f"{name}: {value[:60]!r} is not a safe absolute path")
+    return value
+
+
+def slurm_time(minutes: int) -> str:
+    """Minutes as Slurm's D-HH:MM:SS."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    return f"{days}-{hours:02d}:{mins:02d}:00"
+
+
+def job_comment(hub_id: str, username: str, server_name: str) -> str:
+    """The tag by which the reconciler recognises this hub's jobs."""
+    return f"{COMMENT_PREFIX}:{hub_id}:{username}:{server_name}"
+
+
+@dataclass(frozen=True)
+class PythonEnv:
+    """Run the server from a Python environment's bin/ on the cluster."""
+
+    prefix: str
+
+
+@dataclass(frozen=True)
+class ApptainerEnv:
+    """Run the server inside an Apptainer image, with the GPUs (--nv)."""
+
+    image: str
+    binds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """Everything a session's job script is made of, already validated."""
+
+    username: str
+    hub_id: str
+    server_name: str
+    account: str
+    partition: str
+    cpus: int
+    memory_gb: int
+    walltime_minutes: int
+    home: str
+    environment: PythonEnv | ApptainerEnv
+    gpus: int = 0
+    gpu_type: str | None = None
+    qos: str | None = None
+    reservation: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = ("batchspawner-singleuser", "jupyterhub-singleuser")
+
+    def __post_init__(self):
+        for name in ("username", "hub_id", "account", "partition"):
+            _token(name, getattr(self, name))
+        for name in ("qos", "reservation", "gpu_type"):
+            if getattr(self, name) is not None:
+                _token(name, getattr(self, name))
+        if self.server_name:
+            _token("server_name", self.server_name)
+        _path("home", self.home)
+        env_path = self.environment.prefix if isinstance(self.environment, PythonEnv) else self.environment.image
+        _path("environment", env_path)
+        for name, low, high in (("cpus", 1, 4096), ("memory_gb", 1, 65536), ("walltime_minutes", 1, 525600),
+                                ("gpus", 0, 64)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise UnsafeJobField(f"{name}: {value!r} is outside {low}..{high}")
+        if self.gpus and self.gpu_type is None:
+            raise UnsafeJobField("gpu_type: required when gpus > 0")
+        for key, value in self.env.items():
+            if not _ENV_NAME.match(key) or "\0" in value:
+                raise UnsafeJobField(f"env: {key[:60]!r} is not a safe environment variable")
+
+    @property
+    def job_name(self) -> str:
+        return f"{JOB_NAME_PREFIX}{self.username}"
+
+    @property
+    def comment(self) -> str:
+        return job_comment(self.hub_id, self.username, self.server_name)
+
+    @property
+    def output_path(self) -> str:
+        return str(PurePosixPath(self.home) / ".factoryhub-session-%j.log")
+
+
+def header(req: JobRequest) -> list[str]:
+    """The #SBATCH lines, one option per line, values from typed fields only."""
+    options = [
+        f"--job-name={req.job_name}",
+        f"--comment={req.comment}",
+        f"--account={req.account}",
+        f"--partition={req.partition}",
+        "--nodes=1",
+        "--ntasks=1",
+        f"--cpus-per-task={req.cpus}",
+        f"--mem={req.memory_gb}G",
+        f"--time={slurm_time(req.walltime_minutes)}",
+        f"--chdir={req.home}",
+        f"--output={req.output_path}",
+        "--export=NONE",
+        "--signal=B:TERM@60",
+    ]
+    if req.gpus:
+        options.append(f"--gres=gpu:{req.gpu_type}:{req.gpus}")
+    if req.qos:
+        options.append(f"--qos={req.qos}")
+    if req.reservation:
+        options.append(f"--reservation={req.reservation}")
+    return [f"#SBATCH {option}" for option in options]
+
+
+def session_environment(req: JobRequest) -> dict[str, str]:
+    """The FACTORYHUB_* variables that tell tools inside the session who they are."""
+    return {
+        "FACTORYHUB_USER": req.username,
+        "FACTORYHUB_ACCOUNT": req.account,
+        "FACTORYHUB_PARTITION": req.partition,
+        "FACTORYHUB_GPUS": str(req.gpus),
+        "FACTORYHUB_GPU_TYPE": req.gpu_type or "",
+        "FACTORYHUB_QOS": req.qos or "",
+        "FACTORYHUB_RESERVATION": req.reservation or "",
+        "FACTORYHUB_WALLTIME_MINUTES": str(req.walltime_minutes),
+    }
+
+
+def launch_line(req: JobRequest) -> str:
+    command = shlex.join(req.command)
+    env = req.environment
+    if isinstance(env, PythonEnv):
+        return f"exec {command}"
+    binds = "".join(f" --bind {shlex.quote(b)}" for b in env.binds)
+    return f"exec apptainer exec --nv --cleanenv{binds} {shlex.quote(env.image)} {command}"
+
+
+def render(req: JobRequest) -> str:
+    """The complete batch script for ``req``."""
+    exports = {**req.env, **session_environment(req)}
+    lines = ["#!/bin/bash", *header(req), "", "set -euo pipefail",
+             "# What the session knows about itself (see docs/sessions.md)."]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in sorted(exports.items())]
+    lines += [
+        'export FACTORYHUB_JOB_ID="$SLURM_JOB_ID"',
+        f'export FACTORYHUB_WALLTIME_END="$(( $(date +%s) + {req.walltime_minutes * 60} ))"',
+        f"export HOME={shlex.quote(req.home)} USER={shlex.quote(req.username)}",
+    ]
+    if isinstance(req.environment, PythonEnv):
+        lines.append(f'export PATH={shlex.quote(req.environment.prefix + "/bin")}:"$PATH"')
+    else:  # --cleanenv: pass the session's variables into the container explicitly
+        lines.append('for v in $(compgen -e | grep -E "^(JUPYTERHUB|FACTORYHUB|SLURM|CUDA)_"); do '
+                     'export "APPTAINERENV_$v=${!v}"; done')
+    lines += ['echo "FactoryHub session of $USER: job $SLURM_JOB_ID on $(hostname) until '
+              '$(date -d @$FACTORYHUB_WALLTIME_END)"', launch_line(req), ""]
+    return "\n".join(lines)
