@@ -12,7 +12,7 @@ from html import escape
 
 from factoryhub.site import Profile
 
-ALLOWED_KEYS = ("profile", "walltime_hours")
+ALLOWED_KEYS = ("profile", "walltime_hours", "account")
 
 
 class InvalidOptions(ValueError):
@@ -29,6 +29,7 @@ class SessionRequest:
 
     profile: Profile
     walltime_hours: float
+    account: str | None = None  # the Slurm account (project) charged; None on the local backend
 
     @property
     def walltime_minutes(self) -> int:
@@ -51,12 +52,17 @@ def _single(value: object, field: str) -> str:
 
 
 def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[Profile],
-                       default_profile: str | None = None) -> SessionRequest:
-    """Validate raw user options (form, API body or query) into a :class:`SessionRequest`."""
+                       default_profile: str | None = None, accounts: Sequence[str] | None = None) -> SessionRequest:
+    """Validate raw user options (form, API body or query) into a :class:`SessionRequest`.
+
+    ``accounts`` are the Slurm accounts the user really belongs to (the first is the
+    default); None where the backend has no accounts (local sessions).
+    """
     options = dict(options or {})
-    unknown = sorted(set(options) - set(ALLOWED_KEYS))
+    allowed = ALLOWED_KEYS if accounts is not None else tuple(k for k in ALLOWED_KEYS if k != "account")
+    unknown = sorted(set(options) - set(allowed), key=str)
     if unknown:
-        raise InvalidOptions(unknown[0], f"unknown option (allowed: {', '.join(ALLOWED_KEYS)})")
+        raise InvalidOptions(str(unknown[0])[:40], f"unknown option (allowed: {', '.join(allowed)})")
     by_id = {p.id: p for p in profiles}
     profile_id = _single(options["profile"], "profile") if "profile" in options else (default_profile or profiles[0].id)
     if profile_id not in by_id:
@@ -73,7 +79,21 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
             raise InvalidOptions(
                 "walltime_hours", f"must be more than 0 and at most {profile.max_walltime_hours:g} hours "
                 f"for profile {profile.id}")
-    return SessionRequest(profile=profile, walltime_hours=walltime)
+    return SessionRequest(profile=profile, walltime_hours=walltime, account=_account(options, accounts))
+
+
+def _account(options: Mapping[str, object], accounts: Sequence[str] | None) -> str | None:
+    if accounts is None:
+        return None
+    if not accounts:
+        raise InvalidOptions("account", "you belong to no project (Slurm account) on this cluster: "
+                                        "ask your project's principal investigator to add you")
+    if "account" not in options:
+        return accounts[0]
+    account = _single(options["account"], "account")
+    if account not in accounts:
+        raise InvalidOptions("account", f"{account[:40]!r} is not one of your projects ({', '.join(accounts)})")
+    return account
 
 
 def form_to_options(form: Mapping[str, Sequence[str]]) -> dict[str, object]:
@@ -86,10 +106,14 @@ def form_to_options(form: Mapping[str, Sequence[str]]) -> dict[str, object]:
             if not key.startswith("_") and any(str(v).strip() for v in values)}
 
 
+def _first_value(value: object) -> str:
+    return str(value[0] if isinstance(value, list) and value else value)
+
+
 def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,
-                default_profile: str | None = None) -> str:
+                default_profile: str | None = None, accounts: Sequence[str] | None = None) -> str:
     """The spawn form's HTML; every site- or user-supplied text is escaped."""
-    previous = previous or {}
+    previous = {k: _first_value(v) for k, v in (previous or {}).items()}
     chosen = str(previous.get("profile") or default_profile or profiles[0].id)
     walltime = previous.get("walltime_hours")
     rows = []
@@ -106,9 +130,22 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
         )
     value = f' value="{escape(str(walltime))}"' if walltime is not None else ""
     return (
+        _account_select(accounts, previous.get("account")) +
         '<div class="form-group"><fieldset><legend>Profile</legend>'
         f'<div class="list-group">{"".join(rows)}</div></fieldset>'
         '<label for="walltime_hours">Walltime (hours; empty for the profile default)</label>'
         f'<input class="form-control" type="number" step="0.25" min="0.25" '
         f'id="walltime_hours" name="walltime_hours"{value}></div>'
     )
+
+
+def _account_select(accounts: Sequence[str] | None, chosen: str | None) -> str:
+    if accounts is None:
+        return ""
+    if not accounts:
+        return ('<p class="alert alert-warning" id="factoryhub-no-project">You belong to no project on this '
+                "cluster yet: ask your project's principal investigator to add you.</p>")
+    options = "".join(f'<option value="{escape(a)}"{" selected" if a == chosen else ""}>{escape(a)}</option>'
+                      for a in accounts)
+    return ('<div class="form-group"><label for="account">Project (Slurm account charged)</label>'
+            f'<select class="form-control" id="account" name="account">{options}</select></div>')

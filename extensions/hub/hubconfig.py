@@ -67,29 +67,22 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
         c.JupyterHub.cleanup_servers = True
         spawner = "LocalSessionSpawner"
     else:
-        from factoryhub.spawners.slurm_stock import StockSlurmSessionSpawner
+        from factoryhub.spawners.slurm.port_callback import install_port_callback
+        from factoryhub.spawners.slurm.spawner import SlurmSessionSpawner
 
         slurm = site.slurm
-        if slurm.conf is not None:
-            # sbatch gets the spawner's environment, squeue/scancel the hub's: set both.
-            os.environ["SLURM_CONF"] = str(slurm.conf)
-            c.StockSlurmSessionSpawner.environment = {"SLURM_CONF": str(slurm.conf)}
-        if slurm.bin_dir is not None:
-            b = slurm.bin_dir
-            c.StockSlurmSessionSpawner.batch_submit_cmd = f"{b}/sbatch --parsable"
-            c.StockSlurmSessionSpawner.batch_query_cmd = f"{b}/squeue -h -j {{job_id}} -o '%T %B'"
-            c.StockSlurmSessionSpawner.batch_cancel_cmd = f"{b}/scancel {{job_id}}"
-        env = slurm.default_environment
-        if env is not None and env.kind == "python":
-            c.StockSlurmSessionSpawner.default_environment_prefix = str(env.prefix)
-        c.JupyterHub.spawner_class = StockSlurmSessionSpawner
+        install_port_callback()
+        c.JupyterHub.spawner_class = SlurmSessionSpawner
+        c.SlurmSessionSpawner.slurm_conf = str(slurm.conf or "")
+        c.SlurmSessionSpawner.slurm_bin_dir = str(slurm.bin_dir or "")
+        c.SlurmSessionSpawner.hub_id = slurm.hub_id
+        c.SlurmSessionSpawner.gpu_labels = {g.name: g.label for g in site.gpu_types}
+        if slurm.default_environment is not None:
+            c.SlurmSessionSpawner.default_environment = slurm.default_environment.model_dump(mode="json")
         c.Spawner.cmd = ["jupyterhub-singleuser"]
-        # Run in the batch step itself: an srun step would see only the --export'ed
-        # variables, not the PATH the prologue sets for the cluster environment.
-        c.StockSlurmSessionSpawner.req_srun = ""
         # Sessions are Slurm jobs: a hub restart must never cancel them.
         c.JupyterHub.cleanup_servers = False
-        spawner = "StockSlurmSessionSpawner"
+        spawner = "SlurmSessionSpawner"
     getattr(c, spawner).profiles = profiles
     getattr(c, spawner).default_profile = site.sessions.default_profile or ""
 

@@ -45,7 +45,8 @@ def test_session_runs_as_a_slurm_job_and_stopping_cancels_it(slurm_hub, slurm_cl
     resp = requests.delete(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60)
     assert resp.status_code in (202, 204)
     wait_until(lambda: server() is None, 60, "session stopped")
-    assert slurm_cluster.run("squeue", "--noheader", "-j", job_id, check=False).stdout.strip() == ""
+    assert slurm_cluster.run("squeue", "--noheader", "--states=PENDING,RUNNING", "-j", job_id,
+                             check=False).stdout.strip() == ""
 
     def accounted():
         rows = slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,

@@ -12,7 +12,6 @@ from factoryhub.site import parse_site
 from factoryhub.spawners.options import (
     InvalidOptions, form_to_options, parse_user_options, render_form,
 )
-from factoryhub.spawners.slurm_stock import slurm_walltime
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = parse_site(yaml.safe_load((REPO / "site.example.yaml").read_text()), "site.example.yaml")
@@ -47,6 +46,7 @@ def test_form_lists_and_api_scalars_give_the_same_request():
     ({"profile": {"$ne": 1}}, "profile", "must be a string or number"),
     ({"profile": True}, "profile", "must be a string or number"),
     ({"batch_submit_cmd": "bash -c id"}, "batch_submit_cmd", "unknown option (allowed: profile, walltime_hours)"),
+    ({"account": "proj-x"}, "account", "unknown option (allowed: profile, walltime_hours)"),
 ])
 def test_refusals_name_the_field_and_what_is_allowed(options, field, fragment):
     with pytest.raises(InvalidOptions) as info:
@@ -78,12 +78,24 @@ def test_form_escapes_site_text_and_prefills_previous_choice():
     assert 'name="walltime_hours" value="1.5"' in html
 
 
-@pytest.mark.parametrize("minutes, expected", [(1, "0-00:01:00"), (90, "0-01:30:00"), (24 * 60 + 5, "1-00:05:00")])
-def test_slurm_walltime(minutes, expected):
-    assert slurm_walltime(minutes) == expected
-
 
 def test_an_empty_form_field_means_the_profile_default():
     options = form_to_options({"profile": ["gpu-1"], "walltime_hours": [""], "_xsrf": ["token"]})
     assert options == {"profile": ["gpu-1"]}
     assert parse_user_options(options, PROFILES).walltime_hours == 4
+
+
+def test_account_must_be_one_of_the_users_projects():
+    accounts = ("proj-climate", "sme-visionai")
+    assert parse_user_options({}, PROFILES, "gpu-1", accounts).account == "proj-climate"
+    assert parse_user_options({"account": ["sme-visionai"]}, PROFILES, "gpu-1", accounts).account == "sme-visionai"
+    with pytest.raises(InvalidOptions, match=r"'proj-genomics' is not one of your projects \(proj-climate, sme-visionai\)"):
+        parse_user_options({"account": "proj-genomics"}, PROFILES, "gpu-1", accounts)
+    with pytest.raises(InvalidOptions, match="you belong to no project"):
+        parse_user_options({}, PROFILES, "gpu-1", ())
+
+
+def test_form_offers_the_users_projects_with_the_previous_one_selected():
+    html = render_form(PROFILES, {"account": ["sme-visionai"]}, "gpu-1", ("proj-climate", "sme-visionai"))
+    assert '<option value="sme-visionai" selected>' in html and '<option value="proj-climate">' in html
+    assert 'id="factoryhub-no-project"' in render_form(PROFILES, {}, "gpu-1", ())

@@ -170,6 +170,10 @@ class SlurmSettings(Section):
     default_environment: Environment | None = Field(
         None, description="Software for sessions whose profile names none."
     )
+    hub_id: Slug = Field(
+        "factoryhub", description="Tag in every session job's comment (factoryhub:<hub_id>:<user>:<server>) "
+        "by which this hub recognises its own jobs; give each hub on a cluster its own.",
+    )
 
 
 class Sessions(Section):

@@ -1,0 +1,78 @@
+"""A process-wide, briefly cached view of the cluster for spawn forms and validation.
+
+One ``sacctmgr show associations`` and one ``sinfo --json`` per TTL serve every page
+view and every spawn: never one query per request.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .client import SlurmClient
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    accounts_by_user: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    node_addresses: dict[str, str] = field(default_factory=dict)
+    idle_gpus: dict[str, int] = field(default_factory=dict)  # GPU type -> idle count
+
+    def accounts_of(self, username: str) -> tuple[str, ...]:
+        return self.accounts_by_user.get(username, ())
+
+
+def _gres_counts(gres: str) -> dict[str, int]:
+    """'gpu:h100:4(S:0)' or 'gpu:h100:2(IDX:0-1)' -> {'h100': 4}."""
+    counts: dict[str, int] = {}
+    for item in filter(None, (gres or "").split(",")):
+        parts = item.split("(")[0].split(":")
+        if parts[0] == "gpu" and len(parts) == 3 and parts[2].isdigit():
+            counts[parts[1]] = counts.get(parts[1], 0) + int(parts[2])
+    return counts
+
+
+def parse_view(associations: list[tuple[str, str, str]], sinfo: dict) -> ClusterView:
+    accounts: dict[str, list[str]] = {}
+    for user, account, _qos in associations:
+        accounts.setdefault(user, []).append(account)
+    addresses, idle = {}, {}
+    for node in sinfo.get("nodes", []):
+        name = node.get("name") or node.get("hostname")
+        addresses[name] = node.get("address") or name
+        state = node.get("state")
+        state = " ".join(state) if isinstance(state, list) else str(state or "")
+        if "DOWN" in state.upper() or "DRAIN" in state.upper():
+            continue
+        total, used = _gres_counts(node.get("gres", "")), _gres_counts(node.get("gres_used", ""))
+        for gpu_type, count in total.items():
+            idle[gpu_type] = idle.get(gpu_type, 0) + max(0, count - used.get(gpu_type, 0))
+    return ClusterView({u: tuple(sorted(a)) for u, a in accounts.items()}, addresses, idle)
+
+
+class ClusterCache:
+    """Refreshes the :class:`ClusterView` at most once per ``ttl`` seconds, whoever asks."""
+
+    def __init__(self, client: SlurmClient, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        self.client, self.ttl, self.clock = client, ttl, clock
+        self._view: ClusterView | None = None
+        self._taken_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def view(self) -> ClusterView:
+        async with self._lock:  # concurrent page views share one refresh
+            if self._view is None or self.clock() - self._taken_at > self.ttl:
+                associations, sinfo = await asyncio.gather(self.client.associations(), self.client.nodes())
+                self._view, self._taken_at = parse_view(associations, sinfo), self.clock()
+            return self._view
+
+
+_caches: dict[tuple, ClusterCache] = {}
+
+
+def cluster_cache_for(client: SlurmClient, ttl: float = 30.0) -> ClusterCache:
+    key = (client.bin_dir, client.slurm_conf)
+    if key not in _caches:
+        _caches[key] = ClusterCache(client, ttl)
+    return _caches[key]

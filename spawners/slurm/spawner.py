@@ -1,0 +1,277 @@
+"""FactoryHub's Slurm spawner: batchspawner's SlurmSpawner, made safe and shared.
+
+Kept from batchspawner: the job-id state (``job_id``/``job_status`` in the spawner
+state), the Unix user environment and the ``batchspawner-singleuser`` port protocol.
+Replaced: the job script (typed fields into a fixed skeleton), every command (argv,
+no shell), status (one shared watcher instead of squeue per spawner), progress (the
+pending reason in plain words), failure reporting (sbatch's message, the job's output).
+"""
+from __future__ import annotations
+
+import asyncio
+import pwd
+import time
+from pathlib import Path
+
+from batchspawner import SlurmSpawner
+from jupyterhub.spawner import SpawnException
+from traitlets import Dict, Float, Unicode, default
+
+from factoryhub.site import Profile
+
+from ..mixin import SessionOptionsMixin
+from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
+from .client import SlurmClient, SlurmError, SlurmUnreachable
+from .cluster import cluster_cache_for
+from .jobscript import ApptainerEnv, JobRequest, PythonEnv, UnsafeJobField, render
+from .queue import LIMIT_REASONS, describe_pending
+from .watcher import watcher_for
+
+UNREACHABLE_MESSAGE = "The scheduler is unreachable, try again shortly."
+
+
+def _refuse(message: str, reason: str, status_code: int = 400) -> SpawnException:
+    err = SpawnException(message, reason=reason, status_code=status_code)
+    err.jupyterhub_message = message  # shown as is on the spawn page
+    return err
+
+
+class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
+    """A JupyterLab session as a Slurm job, charged to one of the user's projects."""
+
+    slurm_bin_dir = Unicode("", config=True, help="Directory of sbatch/squeue/scancel (PATH when empty).")
+    slurm_conf = Unicode("", config=True, help="slurm.conf to use, e.g. /etc/slurm/slurm.conf (Slurm's default when empty).")
+    hub_id = Unicode(
+        "factoryhub", config=True,
+        help="Tag put in every job's comment (factoryhub:<hub_id>:<user>:<server>) so the reconciler "
+        "can tell this hub's jobs from others, e.g. 'hub-prod'.",
+    )
+    default_environment = Dict(
+        config=True,
+        help="Environment of profiles that name none: {'kind': 'python', 'prefix': '/opt/envs/ai'} or "
+        "{'kind': 'apptainer', 'image': '/images/lab.sif'}.",
+    )
+    gpu_labels = Dict(config=True, help="GRES type -> label shown in progress, e.g. {'h100': 'H100'}.")
+    port_timeout = Float(120.0, config=True, help="Seconds to wait for the running job to report its port.")
+
+    # --- shared machinery ------------------------------------------------------------
+    @property
+    def client(self) -> SlurmClient:
+        return SlurmClient(bin_dir=Path(self.slurm_bin_dir) if self.slurm_bin_dir else None,
+                           slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None)
+
+    @property
+    def watcher(self):
+        return watcher_for(self.client)
+
+    @property
+    def cluster(self):
+        return cluster_cache_for(self.client)
+
+    @default("options_form")
+    def _default_options_form(self):
+        async def form(spawner):
+            accounts = (await spawner.cluster.view()).accounts_of(spawner.user.name)
+            return render_form(spawner.profile_models, spawner._previous_options(),
+                               spawner.default_profile or None, accounts)
+        return form
+
+    @default("apply_user_options")
+    def _default_apply_user_options(self):
+        async def apply(spawner, user_options):
+            try:
+                accounts = (await spawner.cluster.view()).accounts_of(spawner.user.name)
+            except SlurmUnreachable:
+                raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
+            try:
+                spawner.session_request = parse_user_options(
+                    user_options, spawner.profile_models, spawner.default_profile or None, accounts)
+            except InvalidOptions as err:
+                spawner.log.warning("Refused session options for %s: %s", spawner._log_name, err)
+                raise _refuse(f"Invalid session options — {err}", "invalid_options") from None
+        return apply
+
+    # --- the job ---------------------------------------------------------------------
+    def _environment(self, profile: Profile) -> PythonEnv | ApptainerEnv:
+        env = profile.environment.model_dump(mode="json") if profile.environment else dict(self.default_environment)
+        if env.get("kind") == "apptainer":
+            return ApptainerEnv(image=env["image"])
+        if env.get("kind") == "python":
+            return PythonEnv(prefix=env["prefix"])
+        raise _refuse(f"Profile {profile.id} has no software environment configured", "misconfigured", 500)
+
+    def job_request(self, request: SessionRequest) -> JobRequest:
+        profile = request.profile
+        home = pwd.getpwnam(self.user.name).pw_dir
+        return JobRequest(
+            username=self.user.name, hub_id=self.hub_id, server_name=self.name or "", account=request.account,
+            partition=profile.partition, cpus=profile.cpus, memory_gb=profile.memory_gb,
+            walltime_minutes=request.walltime_minutes, home=home, environment=self._environment(profile),
+            gpus=profile.gpus, gpu_type=profile.gpu_type, env=self.get_env(),
+            command=(*self.batchspawner_singleuser_cmd.split(), *self.cmd, *self.get_args()),
+        )
+
+    def _persist_state(self) -> None:
+        """Store the job id the moment sbatch returns: a hub crash must not forget it."""
+        if self.orm_spawner is not None:
+            self.orm_spawner.state = self.get_state()
+            self.db.commit()
+
+    async def submit_batch_script(self) -> str:
+        if self.session_request is None:  # e.g. a spawn that bypassed apply_user_options
+            raise _refuse("Session options were not validated", "invalid_options", 500)
+        try:
+            job = self.job_request(self.session_request)
+        except (UnsafeJobField, KeyError) as err:
+            raise _refuse(f"Cannot build the job: {err}", "invalid_options") from None
+        try:
+            self.job_id = await self.client.submit(render(job), self.user.name)
+        except SlurmUnreachable:
+            raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
+        except SlurmError as err:
+            raise _refuse(f"Slurm refused the session: {err.stderr or err}", "sbatch_failed") from None
+        self._output_path = Path(job.output_path.replace("%j", self.job_id))
+        self._submitted_at = time.monotonic()
+        self._persist_state()
+        self.log.info("Submitted job %s for %s (account %s, partition %s)", self.job_id, self._log_name,
+                      job.account, job.partition)
+        return self.job_id
+
+    async def cancel_batch_job(self) -> None:
+        await self.client.cancel(self.job_id, self.user.name)
+
+    async def _fresh_job(self):
+        """The job as seen by a snapshot taken after submission (waits for one if needed)."""
+        watcher = self.watcher
+        while watcher.snapshot.taken_at < getattr(self, "_submitted_at", 0) or watcher.snapshot.taken_at == 0:
+            await watcher.next_update(timeout=60)
+            if not watcher.reachable:
+                return None, False
+        return watcher.snapshot.get(self.job_id), True
+
+    async def _job_ended_message(self, state: str) -> str:
+        tail = await self.client.job_output_tail(getattr(self, "_output_path", Path("/nonexistent")))
+        text = f"The session's job {self.job_id} ended ({state}) before JupyterLab started."
+        return f"{text} Last lines of its output:\n{tail}" if tail else text
+
+    async def start(self):
+        self.port = 0
+        self._port_reported = asyncio.Event()
+        if not self.watcher.reachable and self.watcher.error_since is not None:
+            raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503)
+        await self.submit_batch_script()
+        self.watcher.watch(self.job_id, starting=True)
+        try:
+            node = await self._wait_until_running()
+            await self._wait_for_port()
+        except BaseException:
+            self.watcher.unwatch(self.job_id)
+            raise
+        self.watcher.started(self.job_id)
+        self.ip = (await self.cluster.view()).node_addresses.get(node, node)
+        self.log.info("Session %s: job %s on %s port %d", self._log_name, self.job_id, node, self.port)
+        return self.ip, self.port
+
+    async def _wait_until_running(self) -> str:
+        while True:
+            job, fresh = await self._fresh_job()
+            if fresh and job is None:
+                raise _refuse(await self._job_ended_message("no longer in the queue"), "job_ended", 500)
+            if job is not None:
+                if job.running:
+                    return job.node
+                if not job.active:
+                    raise _refuse(await self._job_ended_message(job.state), "job_ended", 500)
+                if job.held_by_limit:
+                    await self._cancel_quietly()
+                    raise _refuse(f"The session cannot start: {LIMIT_REASONS[job.reason]} "
+                                  f"(Slurm reason {job.reason}).", "held_by_limit", 403)
+            await self.watcher.next_update(timeout=60)
+
+    async def _wait_for_port(self) -> None:
+        deadline = time.monotonic() + self.port_timeout
+        while not self.port:
+            try:
+                await asyncio.wait_for(self._port_reported.wait(), min(5.0, max(0.1, deadline - time.monotonic())))
+            except asyncio.TimeoutError:
+                job = self.watcher.snapshot.get(self.job_id)
+                if job is not None and not job.active:
+                    raise _refuse(await self._job_ended_message(job.state), "job_ended", 500) from None
+                if time.monotonic() > deadline:
+                    raise _refuse(await self._job_ended_message("running, but JupyterLab never reported"),
+                                  "no_port", 500) from None
+
+    def report_port(self, port: int) -> None:
+        """Called by the port callback with the server's own token."""
+        self.port = port
+        event = getattr(self, "_port_reported", None)
+        if event is not None:
+            event.set()
+
+    async def _cancel_quietly(self) -> None:
+        try:
+            await self.cancel_batch_job()
+        except SlurmError as err:
+            self.log.warning("Could not cancel job %s of %s: %s", self.job_id, self._log_name, err)
+
+    async def poll(self):
+        """None while the job is active or its state is unknown; 1 once Slurm ended it."""
+        if not self.job_id:
+            return 0
+        watcher = self.watcher
+        if self.job_id not in watcher.watched:  # e.g. after a hub restart
+            watcher.watch(self.job_id)
+        if watcher.snapshot.taken_at == 0:
+            try:
+                await watcher.next_update(timeout=30)
+            except asyncio.TimeoutError:
+                return None
+        if not watcher.reachable:
+            return None  # unknown is not gone: keep the session
+        job = watcher.snapshot.get(self.job_id)
+        if job is not None and job.active:
+            return None
+        self.log.warning("Session %s ended: job %s %s", self._log_name, self.job_id,
+                         f"{job.state} ({job.reason})" if job else "is no longer known to Slurm")
+        watcher.unwatch(self.job_id)
+        self.clear_state()
+        return 1
+
+    async def stop(self, now=False):
+        if not self.job_id:
+            return
+        self.log.info("Stopping %s: cancelling job %s", self._log_name, self.job_id)
+        await self._cancel_quietly()
+        if not now:  # wait (bounded) until Slurm confirms the job no longer holds its resources
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                job = (await self.watcher.refresh()).get(self.job_id)
+                if not self.watcher.reachable or job is None or job.state not in ("PENDING", "RUNNING", "CONFIGURING"):
+                    break
+                await asyncio.sleep(0.5)
+        self.watcher.unwatch(self.job_id)
+
+    async def progress(self):
+        """Stream what the job is doing: why it waits, its place in the queue, then the node."""
+        last = None
+        while True:
+            job = self.watcher.snapshot.get(self.job_id) if self.job_id else None
+            if job is None:
+                message = "Submitting the session to Slurm…"
+            elif job.pending:
+                label = self.gpu_labels.get(self.session_request.profile.gpu_type or "", None) \
+                    if self.session_request else None
+                message = f"Job {job.job_id} pending: {describe_pending(job, self.watcher.snapshot, label, time.time())}"
+            elif job.running:
+                message = f"Job {job.job_id} running on {job.node}, waiting for JupyterLab to start…"
+            else:
+                message = f"Job {job.job_id} {job.state.lower()}"
+            if message != last:
+                yield {"message": message}
+                last = message
+            if job is not None and job.running and self.port:
+                return
+            try:
+                await self.watcher.next_update(timeout=5)
+            except asyncio.TimeoutError:
+                pass

@@ -1,0 +1,59 @@
+"""Reading the queue from recorded `squeue --json` / `sinfo --json` of the test cluster."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from factoryhub.spawners.slurm.cluster import parse_view
+from factoryhub.spawners.slurm.queue import QueueSnapshot, describe_pending
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slurm"
+SNAPSHOT = QueueSnapshot.from_squeue(json.loads((FIXTURES / "squeue-running-and-pending.json").read_text()), 1.0)
+
+
+def associations():
+    rows = (FIXTURES / "sacctmgr-associations.txt").read_text().splitlines()
+    return [tuple(r.split("|")) for r in rows if r.split("|")[0]]
+
+
+def test_jobs_are_parsed_with_state_reason_node_and_comment():
+    running, pending = SNAPSHOT.get("5"), SNAPSHOT.get("7")
+    assert (running.state, running.node, running.user, running.account) == ("RUNNING", "vm", "alice", "proj-climate")
+    assert running.running and running.active and not running.pending
+    assert (pending.state, pending.reason, pending.comment) == ("PENDING", "Resources", "factoryhub:test:alice:second")
+    assert pending.gres == "gres:gpu:h100:2"
+    assert not SNAPSHOT.get("1").active  # COMPLETED jobs stay listed for MinJobAge
+
+
+def test_queue_position_counts_pending_jobs_ahead_in_the_partition():
+    assert SNAPSHOT.jobs_ahead(SNAPSHOT.get("7")) == 0
+    assert SNAPSHOT.jobs_ahead(SNAPSHOT.get("8")) == 1
+    assert SNAPSHOT.jobs_ahead(SNAPSHOT.get("9")) == 2
+
+
+def test_pending_reasons_in_plain_words():
+    now = SNAPSHOT.get("7").start_time - 5 * 60
+    assert describe_pending(SNAPSHOT.get("7"), SNAPSHOT, "H100", now) == \
+        "waiting for a free H100 — next in line, expected to start in about 5 min"
+    assert describe_pending(SNAPSHOT.get("8"), SNAPSHOT, "H100", now).startswith(
+        "waiting behind higher-priority jobs — 1 job ahead")
+
+
+def test_a_job_held_by_the_project_budget_is_recognised():
+    held = SNAPSHOT.get("9")
+    assert held.held_by_limit
+    assert describe_pending(held, SNAPSHOT, "H100", 0) == \
+        "held: the project's GPU-hour budget is exhausted (Slurm reason AssocGrpGRESMinutes)"
+
+
+def test_jobs_of_this_hub_are_found_by_comment():
+    assert sorted(j.job_id for j in SNAPSHOT.with_comment_prefix("factoryhub:test:")) == ["5", "7"]
+
+
+def test_cluster_view_accounts_addresses_and_idle_gpus():
+    view = parse_view(associations(), json.loads((FIXTURES / "sinfo-busy.json").read_text()))
+    assert view.accounts_of("alice") == ("proj-climate", "sme-visionai")
+    assert view.accounts_of("carol") == ("proj-genomics",)
+    assert view.accounts_of("mallory") == ()
+    assert view.node_addresses == {"vm": "127.0.0.1"}
+    assert view.idle_gpus == {"h100": 0}  # all 4 GPUs allocated when recorded
