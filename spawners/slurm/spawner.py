@@ -71,7 +71,11 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     @default("options_form")
     def _default_options_form(self):
         async def form(spawner):
-            accounts = (await spawner.cluster.view()).accounts_of(spawner.user.name)
+            try:
+                accounts = (await spawner.cluster.view()).accounts_of(spawner.user.name)
+            except SlurmError as err:
+                spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
+                return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
             return render_form(spawner.profile_models, spawner._previous_options(),
                                spawner.default_profile or None, accounts)
         return form

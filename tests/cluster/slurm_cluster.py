@@ -434,8 +434,11 @@ def dump() -> str:
                   "--format=JobID,JobName,User,Account,Partition,AllocTRES%40,State,ExitCode,Elapsed"]):
         proc = run(argv, check=False, timeout=20)
         out.append(f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}")
-    for log in sorted(paths()["log"].glob("*")):
-        lines = log.read_text(errors="replace").splitlines()[-40:]
+    logs = sorted(paths()["log"].glob("*"))
+    for log in logs:
+        if log.suffix == ".out" and log.with_suffix(".log") in logs:
+            continue  # a daemon's stdout repeats its log file
+        lines = log.read_text(errors="replace").splitlines()[-25:]
         out.append(f"--- {log} (last {len(lines)} lines)\n" + "\n".join(lines))
     return "\n".join(out)
 

@@ -51,6 +51,7 @@ class HubProcess:
     workdir: Path
     site_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     hub_port: int = field(default_factory=free_port)
     proxy_api_port: int = field(default_factory=free_port)
@@ -70,6 +71,7 @@ class HubProcess:
             f"--JupyterHub.bind_url=http://127.0.0.1:{self.port}/",
             f"--JupyterHub.hub_bind_url=http://127.0.0.1:{self.hub_port}",
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.proxy_api_port}",
+            *self.extra_args,
         ]
 
     def env(self) -> dict[str, str]:

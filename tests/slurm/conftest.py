@@ -49,6 +49,20 @@ def slurm_cluster():
     cluster_command("down", timeout=120)
 
 
+def job_environment(cluster: Cluster, job_id: str) -> dict[str, str]:
+    """The environment of a running job's processes, read from /proc (we are root on the node)."""
+    pids = [line.split()[0] for line in cluster.run("scontrol", "listpids", job_id).stdout.splitlines()[1:]]
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        env = dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+        if "JUPYTERHUB_API_TOKEN" in env:
+            return env
+    raise AssertionError(f"no process of job {job_id} carries the session environment (pids {pids})")
+
+
 @pytest.fixture
 def shared_tmp():
     """A directory every Unix user can write (pytest's tmp_path is private to root)."""

@@ -1,0 +1,175 @@
+"""FactoryHub's Slurm sessions against the real cluster: GPUs, accounts, refusals, failures."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+import yaml
+
+from tests.harness.hub import REPO, HubProcess, wait_until
+from tests.slurm.conftest import job_environment
+
+pytestmark = pytest.mark.slurm
+
+INJECTIONS = ["x\n#SBATCH --uid=0", "a;id", "$(id)", "`id`", "#SBATCH --qos=high", "x\x00y", "../../etc",
+              "9" * 400, "-1", "1e308", "NaN", "<script>alert(1)</script>", "proj-genomics"]
+
+
+@pytest.fixture(scope="module")
+def hub(slurm_cluster, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("sessions-hub")
+    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
+    site["slurm"]["conf"] = str(slurm_cluster.slurm_conf)
+    site["slurm"]["default_environment"]["prefix"] = str(slurm_cluster.user_env)
+    site["profiles"].append({  # a profile whose software is missing: the job dies at once
+        "id": "broken-env", "title": "Broken environment", "partition": "cpu", "cpus": 1, "memory_gb": 1,
+        "environment": {"kind": "python", "prefix": "/opt/does-not-exist"}})
+    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
+    with HubProcess(workdir, site_file=workdir / "site.yaml", extra_args=["--Spawner.poll_interval=5"]) as hub:
+        hub.tokens = {name: hub.api_token(name) for name in ("ops", "alice", "bob", "carol")}
+        yield hub
+
+
+def headers(hub, user):
+    return {"Authorization": f"token {hub.tokens[user]}"}
+
+
+def server(hub, user) -> dict | None:
+    return requests.get(f"{hub.url}/hub/api/users/{user}", headers=headers(hub, "ops"), timeout=10).json()[
+        "servers"].get("")
+
+
+def spawn(hub, user, options) -> requests.Response:
+    return requests.post(f"{hub.url}/hub/api/users/{user}/server", headers=headers(hub, user), timeout=120,
+                         json={"user_options": options})
+
+
+def wait_ready(hub, user, timeout=120) -> dict:
+    return wait_until(lambda: (server(hub, user) or {}).get("ready") and server(hub, user), timeout,
+                      f"{user}'s session ready", interval=0.5)
+
+
+def stop(hub, user):
+    requests.delete(f"{hub.url}/hub/api/users/{user}/server", headers=headers(hub, user), timeout=60)
+    wait_until(lambda: server(hub, user) is None, 60, f"{user}'s session stopped")
+
+
+def jobs_of(cluster, user) -> list[str]:
+    out = cluster.run("squeue", "--noheader", f"--user={user}", "--states=PENDING,RUNNING", "--format=%i").stdout
+    return out.split()
+
+
+def test_two_gpu_session_sees_two_devices_and_charges_the_chosen_project(hub, slurm_cluster):
+    resp = spawn(hub, "alice", {"profile": "gpu-2", "account": "sme-visionai", "walltime_hours": 1})
+    assert resp.status_code in (201, 202), resp.text
+    job_id = wait_ready(hub, "alice")["state"]["job_id"]
+    try:
+        env = job_environment(slurm_cluster, job_id)
+        assert len(env["CUDA_VISIBLE_DEVICES"].split(",")) == 2
+        assert env["FACTORYHUB_ACCOUNT"] == "sme-visionai" and env["FACTORYHUB_JOB_ID"] == job_id
+        assert env["FACTORYHUB_GPUS"] == "2" and env["FACTORYHUB_PARTITION"] == "gpu"
+        assert int(env["FACTORYHUB_WALLTIME_END"]) > time.time() + 3000
+        squeue = slurm_cluster.run("squeue", "--noheader", "-j", job_id, "--format=%a %P %b %k").stdout.split()
+        assert squeue == ["sme-visionai", "gpu", "gres:gpu:h100:2", "factoryhub:factoryhub:alice:"]
+        status = requests.get(f"{hub.url}/user/alice/api/status", headers=headers(hub, "alice"), timeout=30)
+        assert status.status_code == 200
+    finally:
+        stop(hub, "alice")
+    row = wait_until(lambda: slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,
+                                               "--format=Account,AllocTRES").stdout.strip(), 30, "accounting")
+    assert row.startswith("sme-visionai|") and "gres/gpu=2" in row
+
+
+@pytest.mark.parametrize("field", ["profile", "account", "walltime_hours"])
+def test_hostile_api_options_are_refused_and_submit_nothing(hub, slurm_cluster, field):
+    for value in INJECTIONS:
+        resp = spawn(hub, "bob", {field: value})
+        assert resp.status_code == 400, (value, resp.text)
+        assert f"Invalid session options — {field}:" in resp.json()["message"], (value, resp.json())
+    for options in ({"cmd": "/bin/sh"}, {"batch_submit_cmd": "id"}, {"profile": ["gpu-1", "cpu-small"]},
+                    {"walltime_hours": {"$gt": 0}}):
+        resp = spawn(hub, "bob", options)
+        assert resp.status_code == 400, (options, resp.text)
+    assert jobs_of(slurm_cluster, "bob") == []
+    assert server(hub, "bob") is None
+
+
+def test_hostile_form_and_query_options_are_refused(hub, slurm_cluster):
+    session = hub.login("bob")
+    for value in INJECTIONS[:6]:
+        page = session.post(f"{hub.url}/hub/spawn", timeout=60,
+                            data={"_xsrf": session.cookies["_xsrf"], "account": value, "profile": "cpu-small"})
+        text = page.content.decode()  # the page declares utf-8 in <meta>, not in its header
+        assert page.status_code == 400 and "Invalid session options — account:" in text
+        assert "<script>alert(1)</script>" not in text
+    page = session.get(f"{hub.url}/hub/spawn", params={"opt-profile": "cpu-small", "opt-account": "proj-genomics"},
+                       timeout=60)
+    assert "is not one of your projects" in page.text
+    assert jobs_of(slurm_cluster, "bob") == []
+
+
+def test_spawn_form_lists_the_users_projects(hub):
+    page = hub.login("alice").get(f"{hub.url}/hub/spawn", timeout=30).text
+    assert '<option value="proj-climate"' in page and '<option value="sme-visionai"' in page
+    assert "proj-genomics" not in page
+
+
+def test_the_port_callback_accepts_only_the_port_from_the_servers_own_token(hub, slurm_cluster):
+    assert spawn(hub, "carol", {"profile": "cpu-small"}).status_code in (201, 202)
+    job_id = wait_ready(hub, "carol")["state"]["job_id"]
+    try:
+        server_token = job_environment(slurm_cluster, job_id)["JUPYTERHUB_API_TOKEN"]
+        url = f"{hub.url}/hub/api/batchspawner"
+        as_server = {"Authorization": f"token {server_token}"}
+        for body in ({"port": 1, "batch_submit_cmd": "bash -c id"}, {"exec_prefix": "sudo -u root"},
+                     {"batch_cancel_cmd": "true", "port": 2}, {"port": "22"}):
+            resp = requests.post(url, json=body, headers=as_server, timeout=10)
+            assert resp.status_code == 400, resp.text
+        resp = requests.post(url, json={"port": 2}, headers=headers(hub, "carol"), timeout=10)
+        assert resp.status_code == 403  # the user's own token is not the server's
+        status = requests.get(f"{hub.url}/user/carol/api/status", headers=headers(hub, "carol"), timeout=30)
+        assert status.status_code == 200  # nothing about the running session changed
+        assert "refused keys: batch_submit_cmd" in hub.log_path.read_text()
+    finally:
+        stop(hub, "carol")
+
+
+def test_scancel_shows_the_session_stopped_within_one_poll(hub, slurm_cluster):
+    assert spawn(hub, "carol", {"profile": "cpu-small"}).status_code in (201, 202)
+    job_id = wait_ready(hub, "carol")["state"]["job_id"]
+    slurm_cluster.run("scancel", job_id)
+    started = time.monotonic()
+    wait_until(lambda: server(hub, "carol") is None, 30, "stopped session noticed")
+    assert time.monotonic() - started < 5 + 15 * 1.2 + 5  # poll interval + a slow watcher tick + slack
+    assert f"job {job_id} CANCELLED" in hub.log_path.read_text()
+
+
+def test_a_job_that_dies_early_shows_its_output(hub, slurm_cluster):
+    resp = spawn(hub, "bob", {"profile": "broken-env"})
+    if resp.status_code in (201, 202):  # slow path: the failure arrives through the progress stream
+        wait_until(lambda: server(hub, "bob") is None, 60, "failed spawn cleaned up")
+        text = hub.log_path.read_text()
+    else:
+        text = resp.json()["message"]
+    assert "ended (" in text and "before JupyterLab started" in text
+    assert "batchspawner-singleuser" in text  # from the tail of the job's output file
+
+
+def test_a_project_without_budget_is_refused_at_once(hub, slurm_cluster):
+    slurm_cluster.run("sacctmgr", "--immediate", "modify", "account", "proj-genomics", "set",
+                      "GrpTRESMins=gres/gpu=0")
+    try:
+        started = time.monotonic()
+        resp = spawn(hub, "carol", {"profile": "gpu-1"})
+        if resp.status_code in (201, 202):
+            wait_until(lambda: server(hub, "carol") is None, 90, "held spawn refused")
+            text = hub.log_path.read_text()
+        else:
+            text = resp.json()["message"]
+        assert "GPU-hour budget is exhausted" in text
+        assert time.monotonic() - started < 90  # not the 300 s start timeout
+        assert jobs_of(slurm_cluster, "carol") == []  # the held job was cancelled
+    finally:
+        slurm_cluster.run("sacctmgr", "--immediate", "modify", "account", "proj-genomics", "set",
+                          "GrpTRESMins=gres/gpu=-1")
