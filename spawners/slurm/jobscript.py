@@ -80,7 +80,7 @@ class JobRequest:
     qos: str | None = None
     reservation: str | None = None
     env: dict[str, str] = field(default_factory=dict)
-    command: tuple[str, ...] = ("batchspawner-singleuser", "jupyterhub-singleuser")
+    command: tuple[str, ...] = ("jupyterhub-singleuser",)
 
     def __post_init__(self):
         for name in ("username", "hub_id", "account", "partition"):
@@ -157,13 +157,54 @@ def session_environment(req: JobRequest) -> dict[str, str]:
     }
 
 
+# Runs inside the job with the session's own Python: picks a free port, reports it to
+# the hub (retrying while the hub restarts, unlike batchspawner-singleuser, whose job
+# dies if the hub is briefly away), then becomes the single-user server.
+LAUNCHER = r"""
+import json, os, shutil, socket, sys, time, urllib.error, urllib.request
+
+if shutil.which(sys.argv[1]) is None:
+    sys.exit(f"FactoryHub: {sys.argv[1]} is not installed in this session's environment (PATH={os.environ['PATH']})")
+with socket.socket() as s:
+    s.bind(("", 0))
+    port = s.getsockname()[1]
+request = urllib.request.Request(
+    os.environ["JUPYTERHUB_API_URL"].rstrip("/") + "/batchspawner", method="POST",
+    data=json.dumps({"port": port}).encode(),
+    headers={"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"], "Content-Type": "application/json"})
+deadline = time.monotonic() + float(os.environ.get("FACTORYHUB_PORT_REPORT_SECONDS", "900"))
+while True:
+    try:
+        urllib.request.urlopen(request, timeout=10).close()
+        break
+    except urllib.error.HTTPError as err:
+        if err.code < 500:
+            sys.exit(f"FactoryHub: the hub refused the port report: {err.code} {err.read()[:200]!r}")
+        reason = f"HTTP {err.code}"
+    except (urllib.error.URLError, OSError) as err:
+        reason = str(err)
+    if time.monotonic() > deadline:
+        sys.exit(f"FactoryHub: could not report the port to the hub: {reason}")
+    print(f"FactoryHub: hub not reachable ({reason}); retrying", file=sys.stderr, flush=True)
+    time.sleep(5)
+url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+if url:
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    os.environ["JUPYTERHUB_SERVICE_URL"] = f"{scheme}://{host.rsplit(':', 1)[0]}:{port}/{path}"
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
+
+
 def launch_line(req: JobRequest) -> str:
+    """Start the launcher with the session's Python (its script follows on stdin)."""
     command = shlex.join(req.command)
     env = req.environment
     if isinstance(env, PythonEnv):
-        return f"exec {command}"
+        return f"exec python3 - {command} <<'FACTORYHUB_LAUNCHER'"
     binds = "".join(f" --bind {shlex.quote(b)}" for b in env.binds)
-    return f"exec apptainer exec --nv --cleanenv{binds} {shlex.quote(env.image)} {command}"
+    return (f"exec apptainer exec --nv --cleanenv{binds} {shlex.quote(env.image)} "
+            f"python3 - {command} <<'FACTORYHUB_LAUNCHER'")
 
 
 def render(req: JobRequest) -> str:
@@ -183,5 +224,6 @@ def render(req: JobRequest) -> str:
         lines.append('for v in $(compgen -e | grep -E "^(JUPYTERHUB|FACTORYHUB|SLURM|CUDA)_"); do '
                      'export "APPTAINERENV_$v=${!v}"; done')
     lines += ['echo "FactoryHub session of $USER: job $SLURM_JOB_ID on $(hostname) until '
-              '$(date -d @$FACTORYHUB_WALLTIME_END)"', launch_line(req), ""]
+              '$(date -d @$FACTORYHUB_WALLTIME_END)"', launch_line(req), LAUNCHER.strip(),
+              "FACTORYHUB_LAUNCHER", ""]
     return "\n".join(lines)

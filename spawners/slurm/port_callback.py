@@ -29,6 +29,11 @@ def parse_port_report(body: object) -> int:
     return port
 
 
+def _owns(spawner, token: str) -> bool:
+    owns = getattr(spawner, "owns_token", None)
+    return owns(token) if owns is not None else spawner.api_token == token
+
+
 class PortCallbackHandler(APIHandler):
     """Accept ``{"port": int}`` from the starting server's own token; refuse anything else."""
 
@@ -36,7 +41,7 @@ class PortCallbackHandler(APIHandler):
     def post(self):
         token = self.get_auth_token()
         user = self.current_user
-        spawner = next((s for s in getattr(user, "spawners", {}).values() if s.api_token == token), None)
+        spawner = next((s for s in getattr(user, "spawners", {}).values() if _owns(s, token)), None)
         if spawner is None:
             self.log.warning("Port report refused for %s: not a server's own token", getattr(user, "name", user))
             raise web.HTTPError(403, "only a session's own server token may report its port")

@@ -9,6 +9,8 @@ pending reason in plain words), failure reporting (sbatch's message, the job's o
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import pwd
 import time
 from pathlib import Path
@@ -53,6 +55,33 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     )
     gpu_labels = Dict(config=True, help="GRES type -> label shown in progress, e.g. {'h100': 'H100'}.")
     port_timeout = Float(120.0, config=True, help="Seconds to wait for the running job to report its port.")
+
+    token_sha256 = Unicode("", help="SHA-256 of the running server's API token (kept in the state).")
+
+    # --- state: what must survive a hub restart ------------------------------------
+    def get_state(self):
+        state = super().get_state()
+        if self.port:
+            state["port"] = self.port
+        if self.token_sha256:
+            state["token_sha256"] = self.token_sha256
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        self.port = int(state.get("port") or 0)
+        self.token_sha256 = state.get("token_sha256", "")
+
+    def clear_state(self):
+        super().clear_state()
+        self.token_sha256 = ""
+
+    def owns_token(self, token: str) -> bool:
+        """True if ``token`` is this server's own (also after a hub restart)."""
+        if self.api_token:
+            return hmac.compare_digest(self.api_token, token)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return bool(self.token_sha256) and hmac.compare_digest(self.token_sha256, digest)
 
     # --- shared machinery ------------------------------------------------------------
     @property
@@ -112,7 +141,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             partition=profile.partition, cpus=profile.cpus, memory_gb=profile.memory_gb,
             walltime_minutes=request.walltime_minutes, home=home, environment=self._environment(profile),
             gpus=profile.gpus, gpu_type=profile.gpu_type, env=self.get_env(),
-            command=(*self.batchspawner_singleuser_cmd.split(), *self.cmd, *self.get_args()),
+            command=(*self.cmd, *self.get_args()),
         )
 
     def _persist_state(self) -> None:
@@ -136,6 +165,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             raise _refuse(f"Slurm refused the session: {err.stderr or err}", "sbatch_failed") from None
         self._output_path = Path(job.output_path.replace("%j", self.job_id))
         self._submitted_at = time.monotonic()
+        self.token_sha256 = hashlib.sha256(self.api_token.encode()).hexdigest()
         self._persist_state()
         self.log.info("Submitted job %s for %s (account %s, partition %s)", self.job_id, self._log_name,
                       job.account, job.partition)
@@ -208,6 +238,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     def report_port(self, port: int) -> None:
         """Called by the port callback with the server's own token."""
         self.port = port
+        self._persist_state()
         event = getattr(self, "_port_reported", None)
         if event is not None:
             event.set()
@@ -219,9 +250,16 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             self.log.warning("Could not cancel job %s of %s: %s", self.job_id, self._log_name, err)
 
     async def poll(self):
-        """None while the job is active or its state is unknown; 1 once Slurm ended it."""
+        """None while the job is active or its state is unknown; 1 once Slurm ended it.
+
+        At hub start-up (``_check_pending``) a session whose job is still pending, or
+        running without having reported its port, is resumed here: the hub serves
+        requests meanwhile (init_spawners_timeout), so the job's port report arrives.
+        """
         if not self.job_id:
             return 0
+        if self._check_pending and self.server is not None and not self.server.port:
+            return await self._resume_after_restart()
         watcher = self.watcher
         if self.job_id not in watcher.watched:  # e.g. after a hub restart
             watcher.watch(self.job_id)
@@ -240,6 +278,24 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         watcher.unwatch(self.job_id)
         self.clear_state()
         return 1
+
+    async def _resume_after_restart(self):
+        self.log.info("Resuming %s after a hub restart: job %s", self._log_name, self.job_id)
+        self._port_reported = asyncio.Event()
+        self._submitted_at = time.monotonic()
+        self.watcher.watch(self.job_id, starting=True)
+        try:
+            node = await self._wait_until_running()
+            await self._wait_for_port()
+        except SpawnException as err:
+            self.log.warning("Could not resume %s: %s", self._log_name, err.message)
+            self.watcher.unwatch(self.job_id)
+            return 1
+        self.watcher.started(self.job_id)
+        self.server.ip = (await self.cluster.view()).node_addresses.get(node, node)
+        self.server.port = self.port
+        self.db.commit()
+        return None
 
     async def stop(self, now=False):
         if not self.job_id:

@@ -153,7 +153,7 @@ def test_a_job_that_dies_early_shows_its_output(hub, slurm_cluster):
     else:
         text = resp.json()["message"]
     assert "ended (" in text and "before JupyterLab started" in text
-    assert "batchspawner-singleuser" in text  # from the tail of the job's output file
+    assert "jupyterhub-singleuser is not installed in this session's environment" in text  # the output's tail
 
 
 def test_a_project_without_budget_is_refused_at_once(hub, slurm_cluster):

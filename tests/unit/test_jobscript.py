@@ -44,12 +44,13 @@ def test_environment_values_are_quoted_and_the_script_is_valid_bash():
     assert "export JUPYTERHUB_API_TOKEN='secret'\"'\"'$(id)`x`'" in script
     assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
     assert "export FACTORYHUB_ACCOUNT=proj-climate" in script
-    assert script.rstrip().endswith("exec batchspawner-singleuser jupyterhub-singleuser")
+    assert "exec python3 - jupyterhub-singleuser <<'FACTORYHUB_LAUNCHER'" in script
+    assert script.rstrip().endswith("FACTORYHUB_LAUNCHER")
 
 
 def test_apptainer_profile_runs_the_server_in_the_image_with_gpus():
     script = render(request(environment=ApptainerEnv("/images/pytorch.sif", binds=("/data",))))
-    assert "exec apptainer exec --nv --cleanenv --bind /data /images/pytorch.sif batchspawner-singleuser" in script
+    assert "exec apptainer exec --nv --cleanenv --bind /data /images/pytorch.sif python3 - jupyterhub-singleuser" in script
     assert "APPTAINERENV_" in script
     assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
 
