@@ -31,6 +31,9 @@ def configure(c, loaded: LoadedSite) -> None:
     c.JupyterHub.template_vars = {"factoryhub_site_name": site.name}
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = site.sessions.start_timeout_seconds
+    if site.sessions.named_servers_per_user:
+        c.JupyterHub.allow_named_servers = True
+        c.JupyterHub.named_server_limit_per_user = site.sessions.named_servers_per_user
     c.Authenticator.admin_users = set(site.hub.admin_users)
 
     _configure_auth(c, loaded)
@@ -82,6 +85,12 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
         c.Spawner.cmd = ["jupyterhub-singleuser"]
         # Sessions are Slurm jobs: a hub restart must never cancel them.
         c.JupyterHub.cleanup_servers = False
+        _add_service(c, "factoryhub-reconciler",
+                     [sys.executable, "-m", "factoryhub.spawners.slurm.reconciler", f"--hub-id={slurm.hub_id}",
+                      f"--interval={slurm.reconcile_every_seconds}", f"--grace={slurm.orphan_grace_seconds}",
+                      f"--slurm-conf={slurm.conf or ''}", f"--slurm-bin-dir={slurm.bin_dir or ''}"],
+                     "Cancel Slurm jobs of this hub that no session owns",
+                     ["list:users", "read:users", "read:servers", "admin:server_state"])
         spawner = "SlurmSessionSpawner"
     getattr(c, spawner).profiles = profiles
     getattr(c, spawner).default_profile = site.sessions.default_profile or ""
@@ -91,14 +100,14 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     culler = loaded.site.services.idle_culler
     if not culler.enabled:
         return
-    c.JupyterHub.services.append({
-        "name": "idle-culler",
-        "command": [sys.executable, "-m", "jupyterhub_idle_culler",
-                    f"--timeout={culler.timeout_minutes * 60}", f"--cull-every={culler.every_seconds}"],
-    })
-    c.JupyterHub.load_roles.append({
-        "name": "idle-culler",
-        "description": "Stop idle servers (least privilege for jupyterhub-idle-culler)",
-        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-        "services": ["idle-culler"],
-    })
+    _add_service(c, "idle-culler",
+                 [sys.executable, "-m", "jupyterhub_idle_culler",
+                  f"--timeout={culler.timeout_minutes * 60}", f"--cull-every={culler.every_seconds}"],
+                 "Stop idle servers", ["list:users", "read:users:activity", "read:servers", "delete:servers"])
+
+
+def _add_service(c, name: str, command: list[str], description: str, scopes: list[str]) -> None:
+    """A hub-managed service with a role of exactly ``scopes`` (least privilege)."""
+    c.JupyterHub.services.append({"name": name, "command": command})
+    c.JupyterHub.load_roles.append({"name": name, "description": description, "scopes": scopes,
+                                    "services": [name]})

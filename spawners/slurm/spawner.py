@@ -258,7 +258,8 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         """
         if not self.job_id:
             return 0
-        if self._check_pending and self.server is not None and not self.server.port:
+        if self._check_pending and self.server is not None and not self.port:
+            # (the hub's own server record holds a placeholder port; ours is set only by the job)
             return await self._resume_after_restart()
         watcher = self.watcher
         if self.job_id not in watcher.watched:  # e.g. after a hub restart
@@ -285,16 +286,23 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         self._submitted_at = time.monotonic()
         self.watcher.watch(self.job_id, starting=True)
         try:
-            node = await self._wait_until_running()
+            node = await asyncio.wait_for(self._wait_until_running(), self.start_timeout)
             await self._wait_for_port()
-        except SpawnException as err:
-            self.log.warning("Could not resume %s: %s", self._log_name, err.message)
+        except (SpawnException, asyncio.TimeoutError) as err:
+            self.log.warning("Could not resume %s: %s", self._log_name, getattr(err, "message", "start timeout"))
+            await self._cancel_quietly()
             self.watcher.unwatch(self.job_id)
             return 1
         self.watcher.started(self.job_id)
         self.server.ip = (await self.cluster.view()).node_addresses.get(node, node)
         self.server.port = self.port
         self.db.commit()
+        # JupyterHub routes servers checked in the background only once *every* check has
+        # finished; a long-pending job would hold the others' routes back, so route now.
+        proxy = self.user.settings.get("proxy")
+        if proxy is not None:
+            await proxy.add_route(self.proxy_spec, self.server.host,
+                                  {"user": self.user.name, "server_name": self.name})
         return None
 
     async def stop(self, now=False):

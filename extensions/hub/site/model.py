@@ -170,6 +170,10 @@ class SlurmSettings(Section):
     default_environment: Environment | None = Field(
         None, description="Software for sessions whose profile names none."
     )
+    reconcile_every_seconds: int = Field(
+        60, ge=5, le=3600, description="How often the reconciler looks for jobs of this hub that no session owns.")
+    orphan_grace_seconds: int = Field(
+        120, ge=5, le=86400, description="Jobs younger than this are never treated as orphans (spawns in flight).")
     hub_id: Slug = Field(
         "factoryhub", description="Tag in every session job's comment (factoryhub:<hub_id>:<user>:<server>) "
         "by which this hub recognises its own jobs; give each hub on a cluster its own.",
@@ -185,6 +189,8 @@ class Sessions(Section):
     )
     default_profile: Slug | None = Field(None, description="Profile pre-selected in the form; the first when unset.")
     start_timeout_seconds: int = Field(300, ge=10, le=86400, description="How long a session may take to start.")
+    named_servers_per_user: int = Field(
+        0, ge=0, le=20, description="Sessions a user may run at once besides the default one (0: named servers off).")
 
 
 class IdleCuller(Section):
