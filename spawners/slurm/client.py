@@ -47,7 +47,7 @@ class SlurmClient:
 
     bin_dir: Path | None = None
     slurm_conf: Path | None = None
-    timeout: float = 15.0
+    timeout: float = 10.0  # squeue answers in milliseconds; a dead controller makes it hang ~18 s
     submit_prefix: tuple[str, ...] = ("sudo", "--preserve-env=SLURM_CONF", "-u", "{username}")
     calls: dict[str, int] = field(default_factory=dict)  # per command, for benchmarks and tests
 
@@ -88,11 +88,18 @@ class SlurmClient:
         return out.decode(errors="replace")
 
     async def run_json(self, argv: Sequence[str]) -> dict:
+        """Run a ``--json`` query. Slurm reports a dead controller *inside* the JSON with exit
+        code 0 and an empty list: that must read as "unknown", never as "no jobs"."""
         out = await self.run(argv)
         try:
-            return json.loads(out)
+            data = json.loads(out)
         except json.JSONDecodeError as err:
             raise SlurmError(argv, 0, f"output is not JSON: {err}") from None
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if errors:
+            text = "; ".join(f"{e.get('source', '?')}: {e.get('description') or e.get('error')}" for e in errors)
+            raise SlurmUnreachable(argv, 0, text)
+        return data
 
     # --- the commands FactoryHub uses -------------------------------------------------
 

@@ -23,13 +23,13 @@ class UnsafeJobField(ValueError):
 
 
 def _token(name: str, value: str) -> str:
-    if not _TOKEN.match(value):
+    if not _TOKEN.fullmatch(value):  # fullmatch: "$" alone would accept a trailing newline
         raise UnsafeJobField(f"{name}: {value[:60]!r} is not a safe Slurm value")
     return value
 
 
 def _path(name: str, value: str) -> str:
-    if not _PATH.match(value) or "/../" in f"{value}/":
+    if not _PATH.fullmatch(value) or "/../" in f"{value}/":
         raise UnsafeJobField(f"{name}: {value[:60]!r} is not a safe absolute path")
     return value
 
@@ -101,7 +101,7 @@ class JobRequest:
         if self.gpus and self.gpu_type is None:
             raise UnsafeJobField("gpu_type: required when gpus > 0")
         for key, value in self.env.items():
-            if not _ENV_NAME.match(key) or "\0" in value:
+            if not _ENV_NAME.fullmatch(key) or "\0" in value:
                 raise UnsafeJobField(f"env: {key[:60]!r} is not a safe environment variable")
 
     @property

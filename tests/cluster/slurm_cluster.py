@@ -6,6 +6,7 @@
     python3 tests/cluster/slurm_cluster.py dump    # sinfo, squeue, sacct and daemon logs
     python3 tests/cluster/slurm_cluster.py env     # shell exports (SLURM_CONF=...)
     python3 tests/cluster/slurm_cluster.py user-env  # Python env jobs run JupyterLab from
+    python3 tests/cluster/slurm_cluster.py stop-controller  # an outage (``up`` brings it back)
 
 munge, MariaDB, slurmdbd, slurmctld and slurmd run as one node with four fake H100
 GPUs (GRES over character devices), partitions ``gpu`` and ``cpu``, accounting, a few
@@ -445,7 +446,7 @@ def dump() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env"])
+    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env", "stop-controller"])
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -456,6 +457,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             down()
             print("slurm test cluster stopped")
+        elif args.command == "stop-controller":
+            state = State.load()
+            pid = state.pids.get("slurmctld", 0)
+            if pid and is_daemon(pid, "slurmctld"):
+                stop(pid)
+            print("slurmctld stopped")
         elif args.command == "user-env":
             print(f"jobs' Python environment ready at {ensure_user_env()}")
         elif args.command == "dump":

@@ -80,3 +80,8 @@ def pytest_runtest_makereport(item, call):
         dump = subprocess.run([sys.executable, str(CLUSTER_SCRIPT), "dump"], capture_output=True, text=True,
                               timeout=120)
         report.sections.append(("slurm cluster state", dump.stdout + dump.stderr))
+
+
+def controller(command: str) -> None:
+    """Stop slurmctld (an outage) or bring it back (``up``)."""
+    cluster_command(command, timeout=120)

@@ -56,7 +56,7 @@ def test_apptainer_profile_runs_the_server_in_the_image_with_gpus():
 
 
 @pytest.mark.parametrize("field, value", [
-    ("account", "proj\n#SBATCH --uid=0"), ("account", "a;b"), ("account", "$(id)"), ("partition", "gpu cpu"),
+    ("account", "proj\n#SBATCH --uid=0"), ("account", "proj\n"), ("account", "a;b"), ("account", "$(id)"), ("partition", "gpu cpu"),
     ("username", "`id`"), ("qos", "x\x00"), ("reservation", "#SBATCH"), ("home", "/home/../etc"),
     ("home", "relative"), ("cpus", 0), ("cpus", -1), ("walltime_minutes", 10**9), ("gpus", True),
     ("memory_gb", "8"), ("env", {"BAD NAME": "x"}),

@@ -55,7 +55,7 @@ def test_refusals_name_the_field_and_what_is_allowed(options, field, fragment):
     assert fragment in str(info.value)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=5000, deadline=None)
 @given(st.dictionaries(st.text(max_size=20), st.one_of(st.text(max_size=50), st.integers(), st.floats(),
                                                          st.lists(st.text(max_size=10), max_size=3), st.none())))
 def test_any_input_is_either_a_valid_request_or_a_named_refusal(options):
