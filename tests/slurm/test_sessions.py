@@ -173,3 +173,26 @@ def test_a_project_without_budget_is_refused_at_once(hub, slurm_cluster):
     finally:
         slurm_cluster.run("sacctmgr", "--immediate", "modify", "account", "proj-genomics", "set",
                           "GrpTRESMins=gres/gpu=-1")
+
+
+def test_progress_tells_why_the_session_waits_and_its_place_in_the_queue(hub, slurm_cluster):
+    blocker = slurm_cluster.run(  # all four GPUs busy
+        "sbatch", "--parsable", "--account=proj-genomics", "--partition=gpu", "--gres=gpu:h100:4", "--time=10",
+        "--chdir=/tmp", "--output=/dev/null", "--wrap", "sleep 600", user="carol").stdout.strip()
+    try:
+        wait_until(lambda: "RUNNING" in slurm_cluster.run("squeue", "-h", "-j", blocker, "-o", "%T").stdout, 30,
+                   "blocker running")
+        assert spawn(hub, "bob", {"profile": "gpu-1"}).status_code == 202
+        messages = []
+        with requests.get(f"{hub.url}/hub/api/users/bob/server/progress", headers=headers(hub, "bob"),
+                          stream=True, timeout=60) as stream:
+            for line in stream.iter_lines(decode_unicode=True):
+                if line.startswith("data:"):
+                    messages.append(line[5:].strip())
+                    if "pending: waiting for a free NVIDIA H100 80GB" in line:
+                        break
+        assert any("next in line" in m for m in messages), messages
+        stop(hub, "bob")
+        assert jobs_of(slurm_cluster, "bob") == []
+    finally:
+        slurm_cluster.run("scancel", blocker)
