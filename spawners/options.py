@@ -12,7 +12,8 @@ from html import escape
 
 from factoryhub.site import Profile
 
-ALLOWED_KEYS = ("profile", "walltime_hours", "account")
+ALLOWED_KEYS = ("profile", "walltime_hours", "gpus", "account", "reservation")
+SLURM_ONLY_KEYS = ("account", "reservation")
 
 
 class InvalidOptions(ValueError):
@@ -30,6 +31,12 @@ class SessionRequest:
     profile: Profile
     walltime_hours: float
     account: str | None = None  # the Slurm account (project) charged; None on the local backend
+    gpus: int | None = None  # chosen GPU count (<= the profile's); None: the profile's
+    reservation: str | None = None
+
+    @property
+    def gpu_count(self) -> int:
+        return self.profile.gpus if self.gpus is None else self.gpus
 
     @property
     def walltime_minutes(self) -> int:
@@ -38,7 +45,7 @@ class SessionRequest:
     @property
     def cost_gpu_hours(self) -> float:
         """Worst-case charge: GPUs x walltime x the profile's price."""
-        return self.profile.gpus * self.walltime_hours * self.profile.price
+        return self.gpu_count * self.walltime_hours * self.profile.price
 
 
 def _single(value: object, field: str) -> str:
@@ -52,14 +59,16 @@ def _single(value: object, field: str) -> str:
 
 
 def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[Profile],
-                       default_profile: str | None = None, accounts: Sequence[str] | None = None) -> SessionRequest:
+                       default_profile: str | None = None, accounts: Sequence[str] | None = None,
+                       reservations: Sequence[str] = ()) -> SessionRequest:
     """Validate raw user options (form, API body or query) into a :class:`SessionRequest`.
 
     ``accounts`` are the Slurm accounts the user really belongs to (the first is the
-    default); None where the backend has no accounts (local sessions).
+    default); None where the backend has no accounts (local sessions). ``reservations``
+    are the active reservations the user may use.
     """
     options = dict(options or {})
-    allowed = ALLOWED_KEYS if accounts is not None else tuple(k for k in ALLOWED_KEYS if k != "account")
+    allowed = ALLOWED_KEYS if accounts is not None else tuple(k for k in ALLOWED_KEYS if k not in SLURM_ONLY_KEYS)
     unknown = sorted(set(options) - set(allowed), key=str)
     if unknown:
         raise InvalidOptions(str(unknown[0])[:40], f"unknown option (allowed: {', '.join(allowed)})")
@@ -79,7 +88,28 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
             raise InvalidOptions(
                 "walltime_hours", f"must be more than 0 and at most {profile.max_walltime_hours:g} hours "
                 f"for profile {profile.id}")
-    return SessionRequest(profile=profile, walltime_hours=walltime, account=_account(options, accounts))
+    return SessionRequest(profile=profile, walltime_hours=walltime, account=_account(options, accounts),
+                          gpus=_gpus(options, profile), reservation=_reservation(options, reservations))
+
+
+def _gpus(options: Mapping[str, object], profile: Profile) -> int | None:
+    if "gpus" not in options:
+        return None
+    text = _single(options["gpus"], "gpus")
+    if not text.isdigit() or not (1 if profile.gpus else 0) <= int(text) <= profile.gpus:
+        allowed = f"from 1 to {profile.gpus}" if profile.gpus else "0 (the profile has no GPUs)"
+        raise InvalidOptions("gpus", f"{text[:40]!r} is not allowed: {allowed} for profile {profile.id}")
+    return int(text)
+
+
+def _reservation(options: Mapping[str, object], reservations: Sequence[str]) -> str | None:
+    if "reservation" not in options:
+        return None
+    name = _single(options["reservation"], "reservation")
+    if name not in reservations:
+        usable = ", ".join(reservations) or "none"
+        raise InvalidOptions("reservation", f"{name[:40]!r} is not an active reservation you may use ({usable})")
+    return name
 
 
 def _account(options: Mapping[str, object], accounts: Sequence[str] | None) -> str | None:
@@ -111,7 +141,9 @@ def _first_value(value: object) -> str:
 
 
 def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,
-                default_profile: str | None = None, accounts: Sequence[str] | None = None) -> str:
+                default_profile: str | None = None, accounts: Sequence[str] | None = None,
+                reservations: Sequence[str] = (), idle_gpus: Mapping[str, int] | None = None,
+                gpu_labels: Mapping[str, str] | None = None) -> str:
     """The spawn form's HTML; every site- or user-supplied text is escaped."""
     previous = {k: _first_value(v) for k, v in (previous or {}).items()}
     chosen = str(previous.get("profile") or default_profile or profiles[0].id)
@@ -119,11 +151,15 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
     rows = []
     for p in profiles:
         checked = " checked" if p.id == chosen else ""
-        gpus = f"{p.gpus} × {escape(p.gpu_type or '')} GPU" if p.gpus else "no GPU"
+        label = escape((gpu_labels or {}).get(p.gpu_type or "", p.gpu_type or ""))
+        gpus = f"up to {p.gpus} × {label}" if p.gpus else "no GPU"
+        if p.gpus and idle_gpus is not None:
+            gpus += f" ({idle_gpus.get(p.gpu_type or '', 0)} idle now)"
         rows.append(
             f'<label class="list-group-item factoryhub-profile">'
             f'<input type="radio" name="profile" value="{escape(p.id)}"{checked} '
-            f'data-max-walltime="{p.max_walltime_hours:g}" data-default-walltime="{p.default_walltime_hours:g}"> '
+            f'data-max-walltime="{p.max_walltime_hours:g}" data-default-walltime="{p.default_walltime_hours:g}" '
+            f'data-max-gpus="{p.gpus}"> '
             f'<strong>{escape(p.title)}</strong> '
             f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, up to {p.max_walltime_hours:g} h</small>'
             f'<div>{escape(p.description)}</div></label>'
@@ -135,8 +171,28 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
         f'<div class="list-group">{"".join(rows)}</div></fieldset>'
         '<label for="walltime_hours">Walltime (hours; empty for the profile default)</label>'
         f'<input class="form-control" type="number" step="0.25" min="0.25" '
-        f'id="walltime_hours" name="walltime_hours"{value}></div>'
+        f'id="walltime_hours" name="walltime_hours"{value}>'
+        + _gpu_input(profiles, previous.get("gpus")) + _reservation_select(reservations, previous.get("reservation"))
+        + '</div>'
     )
+
+
+def _gpu_input(profiles: Sequence[Profile], chosen: str | None) -> str:
+    most = max((p.gpus for p in profiles), default=0)
+    if not most:
+        return ""
+    value = f' value="{escape(chosen)}"' if chosen else ""
+    return ('<label for="gpus">GPUs (empty for the profile\'s count)</label>'
+            f'<input class="form-control" type="number" min="1" max="{most}" id="gpus" name="gpus"{value}>')
+
+
+def _reservation_select(reservations: Sequence[str], chosen: str | None) -> str:
+    if not reservations:
+        return ""
+    options = "".join(f'<option value="{escape(r)}"{" selected" if r == chosen else ""}>{escape(r)}</option>'
+                      for r in reservations)
+    return ('<label for="reservation">Reservation</label><select class="form-control" id="reservation" '
+            f'name="reservation"><option value="">none</option>{options}</select>')
 
 
 def _account_select(accounts: Sequence[str] | None, chosen: str | None) -> str:

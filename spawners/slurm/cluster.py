@@ -1,7 +1,7 @@
 """A process-wide, briefly cached view of the cluster for spawn forms and validation.
 
-One ``sacctmgr show associations`` and one ``sinfo --json`` per TTL serve every page
-view and every spawn: never one query per request.
+One ``sacctmgr show associations``, one ``sinfo --json`` and one ``scontrol show
+reservation`` per TTL serve every page view and every spawn: never one query per request.
 """
 from __future__ import annotations
 
@@ -14,13 +14,44 @@ from .client import SlurmClient
 
 
 @dataclass(frozen=True)
+class Reservation:
+    name: str
+    state: str
+    users: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+    def usable_by(self, username: str, accounts: tuple[str, ...]) -> bool:
+        return self.state == "ACTIVE" and (username in self.users or bool(set(accounts) & set(self.accounts)))
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split(",") if v and v != "(null)")
+
+
+def parse_reservations(text: str) -> list[Reservation]:
+    """``scontrol --oneliner show reservation`` output, one reservation per line."""
+    found = []
+    for line in text.splitlines():
+        fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
+        if "ReservationName" in fields:
+            found.append(Reservation(fields["ReservationName"], fields.get("State", ""),
+                                     _names(fields.get("Users", "")), _names(fields.get("Accounts", ""))))
+    return found
+
+
+@dataclass(frozen=True)
 class ClusterView:
     accounts_by_user: dict[str, tuple[str, ...]] = field(default_factory=dict)
     node_addresses: dict[str, str] = field(default_factory=dict)
     idle_gpus: dict[str, int] = field(default_factory=dict)  # GPU type -> idle count
+    reservations: tuple[Reservation, ...] = ()
 
     def accounts_of(self, username: str) -> tuple[str, ...]:
         return self.accounts_by_user.get(username, ())
+
+    def reservations_of(self, username: str) -> tuple[str, ...]:
+        accounts = self.accounts_of(username)
+        return tuple(r.name for r in self.reservations if r.usable_by(username, accounts))
 
 
 def _gres_counts(gres: str) -> dict[str, int]:
@@ -33,7 +64,7 @@ def _gres_counts(gres: str) -> dict[str, int]:
     return counts
 
 
-def parse_view(associations: list[tuple[str, str, str]], sinfo: dict) -> ClusterView:
+def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservations: str = "") -> ClusterView:
     accounts: dict[str, list[str]] = {}
     for user, account, _qos in associations:
         accounts.setdefault(user, []).append(account)
@@ -48,7 +79,8 @@ def parse_view(associations: list[tuple[str, str, str]], sinfo: dict) -> Cluster
         total, used = _gres_counts(node.get("gres", "")), _gres_counts(node.get("gres_used", ""))
         for gpu_type, count in total.items():
             idle[gpu_type] = idle.get(gpu_type, 0) + max(0, count - used.get(gpu_type, 0))
-    return ClusterView({u: tuple(sorted(a)) for u, a in accounts.items()}, addresses, idle)
+    return ClusterView({u: tuple(sorted(a)) for u, a in accounts.items()}, addresses, idle,
+                       tuple(parse_reservations(reservations)))
 
 
 class ClusterCache:
@@ -60,11 +92,14 @@ class ClusterCache:
         self._taken_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def view(self) -> ClusterView:
+    async def view(self, max_age: float | None = None) -> ClusterView:
+        """The view, refreshed if older than ``max_age`` (default: the TTL)."""
+        limit = self.ttl if max_age is None else max_age
         async with self._lock:  # concurrent page views share one refresh
-            if self._view is None or self.clock() - self._taken_at > self.ttl:
-                associations, sinfo = await asyncio.gather(self.client.associations(), self.client.nodes())
-                self._view, self._taken_at = parse_view(associations, sinfo), self.clock()
+            if self._view is None or self.clock() - self._taken_at > limit:
+                associations, sinfo, reservations = await asyncio.gather(
+                    self.client.associations(), self.client.nodes(), self.client.reservations())
+                self._view, self._taken_at = parse_view(associations, sinfo, reservations), self.clock()
             return self._view
 
 

@@ -25,7 +25,6 @@ LIMIT_REASONS = {
     "AccountNotAllowed": "the project may not use this partition",
     "InvalidAccount": "the project is not valid",
     "InvalidQOS": "the QOS is not valid",
-    "ReqNodeNotAvail": "no node that fits the request is available",
     "PartitionDown": "the partition is down",
     "PartitionInactive": "the partition is inactive",
     "JobHeldAdmin": "an administrator holds the job",
@@ -41,6 +40,7 @@ WAITING_REASONS = {
     "Dependency": "waiting for another job",
     "Licenses": "waiting for licences",
     "NodeDown": "waiting for a node to come back",
+    "ReqNodeNotAvail": "waiting: the nodes it needs are reserved or unavailable",
 }
 
 

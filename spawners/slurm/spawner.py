@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from batchspawner import SlurmSpawner
+from sqlalchemy.orm import object_session
 from jupyterhub.spawner import SpawnException
 from traitlets import Dict, Float, Unicode, default
 
@@ -101,28 +102,41 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     def _default_options_form(self):
         async def form(spawner):
             try:
-                accounts = (await spawner.cluster.view()).accounts_of(spawner.user.name)
+                view = await spawner.cluster.view()
             except SlurmError as err:
                 spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
                 return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
-            return render_form(spawner.profile_models, spawner._previous_options(),
-                               spawner.default_profile or None, accounts)
+            name = spawner.user.name
+            return render_form(spawner.profile_models, spawner._previous_options(), spawner.default_profile or None,
+                               view.accounts_of(name), view.reservations_of(name), view.idle_gpus, spawner.gpu_labels)
         return form
 
     @default("apply_user_options")
     def _default_apply_user_options(self):
         async def apply(spawner, user_options):
             try:
-                accounts = (await spawner.cluster.view()).accounts_of(spawner.user.name)
-            except SlurmUnreachable:
-                raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
-            try:
-                spawner.session_request = parse_user_options(
-                    user_options, spawner.profile_models, spawner.default_profile or None, accounts)
+                spawner.session_request = await spawner._validate(user_options)
             except InvalidOptions as err:
                 spawner.log.warning("Refused session options for %s: %s", spawner._log_name, err)
                 raise _refuse(f"Invalid session options — {err}", "invalid_options") from None
+            except SlurmUnreachable:
+                raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
         return apply
+
+    async def _validate(self, user_options) -> SessionRequest:
+        """Validate against the cached cluster view; a project or reservation the cache does
+        not know yet gets one fresh look before the request is refused."""
+        def parse(view):
+            name = self.user.name
+            return parse_user_options(user_options, self.profile_models, self.default_profile or None,
+                                      view.accounts_of(name), view.reservations_of(name))
+
+        try:
+            return parse(await self.cluster.view())
+        except InvalidOptions as err:
+            if err.field not in ("account", "reservation"):
+                raise
+        return parse(await self.cluster.view(max_age=2.0))
 
     # --- the job ---------------------------------------------------------------------
     def _environment(self, profile: Profile) -> PythonEnv | ApptainerEnv:
@@ -140,7 +154,8 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             username=self.user.name, hub_id=self.hub_id, server_name=self.name or "", account=request.account,
             partition=profile.partition, cpus=profile.cpus, memory_gb=profile.memory_gb,
             walltime_minutes=request.walltime_minutes, home=home, environment=self._environment(profile),
-            gpus=profile.gpus, gpu_type=profile.gpu_type, env=self.get_env(),
+            gpus=request.gpu_count, gpu_type=profile.gpu_type if request.gpu_count else None,
+            reservation=request.reservation, env=self.get_env(),
             command=(*self.cmd, *self.get_args()),
         )
 
@@ -148,7 +163,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         """Store the job id the moment sbatch returns: a hub crash must not forget it."""
         if self.orm_spawner is not None:
             self.orm_spawner.state = self.get_state()
-            self.db.commit()
+            object_session(self.orm_spawner).commit()  # the hub's own session (Spawner.db is deprecated)
 
     async def submit_batch_script(self) -> str:
         if self.session_request is None:  # e.g. a spawn that bypassed apply_user_options
@@ -296,7 +311,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         self.watcher.started(self.job_id)
         self.server.ip = (await self.cluster.view()).node_addresses.get(node, node)
         self.server.port = self.port
-        self.db.commit()
+        object_session(self.orm_spawner).commit()
         # JupyterHub routes servers checked in the background only once *every* check has
         # finished; a long-pending job would hold the others' routes back, so route now.
         proxy = self.user.settings.get("proxy")

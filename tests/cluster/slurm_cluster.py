@@ -7,6 +7,7 @@
     python3 tests/cluster/slurm_cluster.py env     # shell exports (SLURM_CONF=...)
     python3 tests/cluster/slurm_cluster.py user-env  # Python env jobs run JupyterLab from
     python3 tests/cluster/slurm_cluster.py stop-controller  # an outage (``up`` brings it back)
+    python3 tests/cluster/slurm_cluster.py reset   # no jobs, no reservations, no budget limits
 
 munge, MariaDB, slurmdbd, slurmctld and slurmd run as one node with four fake H100
 GPUs (GRES over character devices), partitions ``gpu`` and ``cpu``, accounting, a few
@@ -376,6 +377,18 @@ def ensure_user_env() -> Path:
     return USER_ENV
 
 
+def reset() -> None:
+    """A clean slate for a test session: state (jobs, reservations, limits) outlives ``down``."""
+    for partition in ("gpu", "cpu"):
+        run(["scancel", "--full", f"--partition={partition}"], check=False)
+    listing = run(["scontrol", "--oneliner", "show", "reservation"], check=False).stdout
+    for line in listing.splitlines():
+        if line.startswith("ReservationName="):
+            run(["scontrol", "delete", f"reservationname={line.split()[0].split('=', 1)[1]}"], check=False)
+    for account in ACCOUNTS:
+        run(["sacctmgr", "--immediate", "modify", "account", account, "set", "GrpTRESMins=gres/gpu=-1"], check=False)
+
+
 # --- teardown --------------------------------------------------------------------------
 
 def stray_slurm_processes() -> list[int]:
@@ -446,7 +459,7 @@ def dump() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env", "stop-controller"])
+    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env", "stop-controller", "reset"])
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -463,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
             if pid and is_daemon(pid, "slurmctld"):
                 stop(pid)
             print("slurmctld stopped")
+        elif args.command == "reset":
+            reset()
+            print("slurm test cluster reset: no jobs, no reservations, no account limits")
         elif args.command == "user-env":
             print(f"jobs' Python environment ready at {ensure_user_env()}")
         elif args.command == "dump":

@@ -21,6 +21,7 @@ CLUSTER_SCRIPT = REPO / "tests" / "cluster" / "slurm_cluster.py"
 class Cluster:
     slurm_conf: Path
     user_env: Path
+    node: str
 
     def run(self, *argv: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         """Run a Slurm command (as ``user`` through sudo, like the hub does)."""
@@ -42,10 +43,13 @@ def slurm_cluster():
     if os.geteuid() != 0:
         unavailable("the Slurm tier starts daemons and Unix users: run the tests as root")
     cluster_command("up", timeout=900)
+    cluster_command("reset", timeout=120)
     user_env = Path(cluster_command("user-env", timeout=900).rsplit(" ", 1)[1].strip())
     slurm_conf = Path(cluster_command("env", timeout=30).split("=", 1)[1].strip())
     os.environ["SLURM_CONF"] = str(slurm_conf)
-    yield Cluster(slurm_conf=slurm_conf, user_env=user_env)
+    node = subprocess.run(["sinfo", "--noheader", "--format=%n"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "SLURM_CONF": str(slurm_conf)}).stdout.split()[0]
+    yield Cluster(slurm_conf=slurm_conf, user_env=user_env, node=node)
     cluster_command("down", timeout=120)
 
 

@@ -182,7 +182,7 @@ def test_progress_tells_why_the_session_waits_and_its_place_in_the_queue(hub, sl
     try:
         wait_until(lambda: "RUNNING" in slurm_cluster.run("squeue", "-h", "-j", blocker, "-o", "%T").stdout, 30,
                    "blocker running")
-        assert spawn(hub, "bob", {"profile": "gpu-1"}).status_code == 202
+        assert spawn(hub, "bob", {"profile": "gpu-1"}).status_code in (201, 202)
         messages = []
         with requests.get(f"{hub.url}/hub/api/users/bob/server/progress", headers=headers(hub, "bob"),
                           stream=True, timeout=60) as stream:
@@ -196,3 +196,24 @@ def test_progress_tells_why_the_session_waits_and_its_place_in_the_queue(hub, sl
         assert jobs_of(slurm_cluster, "bob") == []
     finally:
         slurm_cluster.run("scancel", blocker)
+        if server(hub, "bob") is not None:
+            stop(hub, "bob")
+
+
+def test_reservation_and_gpu_count_reach_the_job(hub, slurm_cluster):
+    slurm_cluster.run("scontrol", "create", "reservation", "reservationname=fh-workshop", "users=alice",
+                      "starttime=now", "duration=10", f"nodes={slurm_cluster.node}", "flags=ignore_jobs")
+    try:
+        resp = spawn(hub, "alice", {"profile": "gpu-4-finetune", "gpus": 1, "reservation": "fh-workshop"})
+        if resp.status_code == 400 and "not an active reservation" in resp.text:
+            pytest.fail("the reservation was not offered (cluster view cache too old?)")
+        assert resp.status_code in (201, 202), resp.text
+        job_id = wait_ready(hub, "alice")["state"]["job_id"]
+        squeue = slurm_cluster.run("squeue", "--noheader", "-j", job_id, "--format=%v %b").stdout.split()
+        assert squeue == ["fh-workshop", "gres:gpu:h100:1"]
+        stop(hub, "alice")
+        assert spawn(hub, "bob", {"profile": "cpu-small", "reservation": "fh-workshop"}).status_code == 400
+    finally:
+        if server(hub, "alice") is not None:
+            stop(hub, "alice")  # Slurm keeps a reservation that still has jobs
+        slurm_cluster.run("scontrol", "delete", "reservationname=fh-workshop", check=False)

@@ -45,8 +45,8 @@ def test_form_lists_and_api_scalars_give_the_same_request():
     ({"walltime_hours": ["1", "2"]}, "walltime_hours", "give exactly one value"),
     ({"profile": {"$ne": 1}}, "profile", "must be a string or number"),
     ({"profile": True}, "profile", "must be a string or number"),
-    ({"batch_submit_cmd": "bash -c id"}, "batch_submit_cmd", "unknown option (allowed: profile, walltime_hours)"),
-    ({"account": "proj-x"}, "account", "unknown option (allowed: profile, walltime_hours)"),
+    ({"batch_submit_cmd": "bash -c id"}, "batch_submit_cmd", "unknown option (allowed: profile, walltime_hours, gpus)"),
+    ({"account": "proj-x"}, "account", "unknown option (allowed: profile, walltime_hours, gpus)"),
 ])
 def test_refusals_name_the_field_and_what_is_allowed(options, field, fragment):
     with pytest.raises(InvalidOptions) as info:
@@ -99,3 +99,28 @@ def test_form_offers_the_users_projects_with_the_previous_one_selected():
     html = render_form(PROFILES, {"account": ["sme-visionai"]}, "gpu-1", ("proj-climate", "sme-visionai"))
     assert '<option value="sme-visionai" selected>' in html and '<option value="proj-climate">' in html
     assert 'id="factoryhub-no-project"' in render_form(PROFILES, {}, "gpu-1", ())
+
+
+def test_gpu_count_within_the_profile_and_cost_follows_it():
+    req = parse_user_options({"profile": "gpu-4-finetune", "gpus": "2", "walltime_hours": 2}, PROFILES)
+    assert req.gpu_count == 2 and req.cost_gpu_hours == 4.0
+    for bad in ("5", "0", "-1", "two", "1.5"):
+        with pytest.raises(InvalidOptions, match="gpus: .* from 1 to 4 for profile gpu-4-finetune"):
+            parse_user_options({"profile": "gpu-4-finetune", "gpus": bad}, PROFILES)
+    with pytest.raises(InvalidOptions, match="the profile has no GPUs"):
+        parse_user_options({"profile": "cpu-small", "gpus": 1}, PROFILES)
+
+
+def test_reservation_must_be_active_and_usable():
+    req = parse_user_options({"reservation": "workshop-1"}, PROFILES, "gpu-1", ("proj-climate",), ("workshop-1",))
+    assert req.reservation == "workshop-1"
+    with pytest.raises(InvalidOptions, match=r"'other' is not an active reservation you may use \(workshop-1\)"):
+        parse_user_options({"reservation": "other"}, PROFILES, "gpu-1", ("proj-climate",), ("workshop-1",))
+
+
+def test_form_shows_idle_gpus_labels_gpu_count_and_reservations():
+    html = render_form(PROFILES, {"reservation": "workshop-1"}, "gpu-1", ("proj-climate",), ("workshop-1",),
+                       {"h100": 3}, {"h100": "NVIDIA H100 80GB"})
+    assert "up to 2 × NVIDIA H100 80GB (3 idle now)" in html
+    assert 'id="gpus" name="gpus"' in html and 'max="4"' in html
+    assert '<option value="workshop-1" selected>' in html

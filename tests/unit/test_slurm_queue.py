@@ -57,3 +57,16 @@ def test_cluster_view_accounts_addresses_and_idle_gpus():
     assert view.accounts_of("mallory") == ()
     assert view.node_addresses == {"vm": "127.0.0.1"}
     assert view.idle_gpus == {"h100": 0}  # all 4 GPUs allocated when recorded
+
+
+def test_reservations_usable_by_their_users_or_accounts():
+    from factoryhub.spawners.slurm.cluster import Reservation, parse_reservations
+
+    [workshop] = parse_reservations((FIXTURES / "scontrol-reservations.txt").read_text())
+    assert workshop == Reservation("workshop-1", "ACTIVE", ("alice", "bob"), ())
+    view = parse_view(associations(), json.loads((FIXTURES / "sinfo-busy.json").read_text()),
+                      (FIXTURES / "scontrol-reservations.txt").read_text())
+    assert view.reservations_of("alice") == ("workshop-1",) and view.reservations_of("carol") == ()
+    course = Reservation("course", "ACTIVE", (), ("proj-genomics",))
+    assert course.usable_by("carol", ("proj-genomics",)) and not course.usable_by("alice", ("proj-climate",))
+    assert not Reservation("later", "INACTIVE", ("alice",)).usable_by("alice", ())
