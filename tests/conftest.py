@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -48,7 +49,40 @@ def pytest_terminal_summary(terminalreporter):
             f"{tier:8} ran {sum(c.values()):4}  passed {c['passed']:4}  failed {c['failed']:3}  skipped {c['skipped']:3}")
 
 
+# Processes a test run may start; none may outlive it.
+LEFTOVER_MARKERS = (b"jupyterhub", b"configurable-http-proxy", b"jupyterhub_idle_culler",
+                    b"factoryhub.spawners.slurm.reconciler", b"jupyter-server", b"chromium")
+
+
+def _start_ticks(pid: str | int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
+def leftover_processes() -> list[str]:
+    """Live processes started after this test run that look like ours."""
+    mine, since = os.getpid(), _start_ticks(os.getpid())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == mine:
+            continue
+        try:
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (entry / "cmdline").read_bytes()
+            started = _start_ticks(entry.name)
+        except (OSError, IndexError, ValueError):
+            continue
+        if state != "Z" and started >= since and any(m in cmdline for m in LEFTOVER_MARKERS):
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{entry.name}: {command[:120]}")
+    return found
+
+
 def pytest_sessionfinish(session, exitstatus):
     skipped = sum(c["skipped"] for c in _outcomes.values())
     if IN_CI and skipped and session.exitstatus == 0:
         session.exitstatus = 1  # CI must run every tier for real
+    leftovers = leftover_processes()
+    if leftovers:
+        print("\nProcesses left behind by the tests:\n  " + "\n  ".join(leftovers))
+        if session.exitstatus == 0:
+            session.exitstatus = 1

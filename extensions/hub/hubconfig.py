@@ -5,7 +5,6 @@ jupyterhub_config.py calls :func:`configure` and nothing else.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 

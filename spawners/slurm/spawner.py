@@ -189,15 +189,6 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     async def cancel_batch_job(self) -> None:
         await self.client.cancel(self.job_id, self.user.name)
 
-    async def _fresh_job(self):
-        """The job as seen by a snapshot taken after submission (waits for one if needed)."""
-        watcher = self.watcher
-        while watcher.snapshot.taken_at < getattr(self, "_submitted_at", 0) or watcher.snapshot.taken_at == 0:
-            await watcher.next_update(timeout=60)
-            if not watcher.reachable:
-                return None, False
-        return watcher.snapshot.get(self.job_id), True
-
     async def _job_ended_message(self, state: str) -> str:
         tail = await self.client.job_output_tail(getattr(self, "_output_path", Path("/nonexistent")))
         text = f"The session's job {self.job_id} ended ({state}) before JupyterLab started."
@@ -211,8 +202,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         await self.submit_batch_script()
         self.watcher.watch(self.job_id, starting=True)
         try:
-            node = await self._wait_until_running()
-            await self._wait_for_port()
+            node = await self._wait_for_session()
         except BaseException:
             self.watcher.unwatch(self.job_id)
             raise
@@ -221,34 +211,41 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         self.log.info("Session %s: job %s on %s port %d", self._log_name, self.job_id, node, self.port)
         return self.ip, self.port
 
-    async def _wait_until_running(self) -> str:
-        while True:
-            job, fresh = await self._fresh_job()
-            if fresh and job is None:
-                raise _refuse(await self._job_ended_message("no longer in the queue"), "job_ended", 500)
-            if job is not None:
-                if job.running:
-                    return job.node
-                if not job.active:
-                    raise _refuse(await self._job_ended_message(job.state), "job_ended", 500)
+    async def _wait_for_session(self) -> str:
+        """Wait for the job's port report and return its node; refuse as soon as the watcher
+        sees the job end or held by a limit. The report itself proves the job runs, so
+        readiness never waits for a watcher tick."""
+        running_since = None
+        while not self._port_reported.is_set():
+            snapshot = self.watcher.snapshot
+            if self.watcher.reachable and snapshot.taken_at >= self._submitted_at:
+                job = snapshot.get(self.job_id)
+                if job is None or not job.active:
+                    state = job.state if job else "no longer in the queue"
+                    raise _refuse(await self._job_ended_message(state), "job_ended", 500)
                 if job.held_by_limit:
                     await self._cancel_quietly()
                     raise _refuse(f"The session cannot start: {LIMIT_REASONS[job.reason]} "
                                   f"(Slurm reason {job.reason}).", "held_by_limit", 403)
-            await self.watcher.next_update(timeout=60)
+                if job.running and running_since is None:
+                    running_since = time.monotonic()
+            if running_since is not None and time.monotonic() - running_since > self.port_timeout:
+                raise _refuse(await self._job_ended_message("running, but JupyterLab never reported"),
+                              "no_port", 500)
+            await self._until_port_or_update()
+        job = self.watcher.snapshot.get(self.job_id)
+        if job is None or not job.running:
+            job = (await self.watcher.refresh()).get(self.job_id)
+        return job.node if job is not None else ""
 
-    async def _wait_for_port(self) -> None:
-        deadline = time.monotonic() + self.port_timeout
-        while not self.port:
-            try:
-                await asyncio.wait_for(self._port_reported.wait(), min(5.0, max(0.1, deadline - time.monotonic())))
-            except asyncio.TimeoutError:
-                job = self.watcher.snapshot.get(self.job_id)
-                if job is not None and not job.active:
-                    raise _refuse(await self._job_ended_message(job.state), "job_ended", 500) from None
-                if time.monotonic() > deadline:
-                    raise _refuse(await self._job_ended_message("running, but JupyterLab never reported"),
-                                  "no_port", 500) from None
+    async def _until_port_or_update(self) -> None:
+        waits = [asyncio.ensure_future(self._port_reported.wait()),
+                 asyncio.ensure_future(self.watcher.next_update())]
+        try:
+            await asyncio.wait(waits, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     def report_port(self, port: int) -> None:
         """Called by the port callback with the server's own token."""
@@ -301,8 +298,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         self._submitted_at = time.monotonic()
         self.watcher.watch(self.job_id, starting=True)
         try:
-            node = await asyncio.wait_for(self._wait_until_running(), self.start_timeout)
-            await self._wait_for_port()
+            node = await asyncio.wait_for(self._wait_for_session(), self.start_timeout)
         except (SpawnException, asyncio.TimeoutError) as err:
             self.log.warning("Could not resume %s: %s", self._log_name, getattr(err, "message", "start timeout"))
             await self._cancel_quietly()

@@ -37,8 +37,9 @@ USER_ENV = Path(os.environ.get("FACTORYHUB_TEST_USER_ENV", "/opt/factoryhub/user
 USER_ENV_REQUIREMENTS = Path(__file__).with_name("user-env-requirements.txt")
 CLUSTER_NAME = "factoryhub"
 GPU_COUNT = 4
-NODE_CPUS = 8
-NODE_MEMORY_MB = 16000
+# Advertised, not real (SlurmdParameters=config_overrides): room for 20 small sessions at once.
+NODE_CPUS = 32
+NODE_MEMORY_MB = 64000
 
 # Projects are Slurm accounts; users are Unix users with associations to them.
 ACCOUNTS = {

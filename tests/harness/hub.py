@@ -44,6 +44,23 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
     raise TimeoutError(f"{what} not reached within {timeout:.0f} s (last error: {last_error})")
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (from /proc, parents before children)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 @dataclass
 class HubProcess:
     """One hub under test. Use as a context manager, or call start()/stop()."""
@@ -52,6 +69,7 @@ class HubProcess:
     site_file: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_args: list[str] = field(default_factory=list)
+    config_file: Path = REPO / "jupyterhub_config.py"
     port: int = field(default_factory=free_port)
     hub_port: int = field(default_factory=free_port)
     proxy_api_port: int = field(default_factory=free_port)
@@ -67,7 +85,7 @@ class HubProcess:
 
     def argv(self) -> list[str]:
         return [
-            sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py"),
+            sys.executable, "-m", "jupyterhub", "-f", str(self.config_file),
             f"--JupyterHub.bind_url=http://127.0.0.1:{self.port}/",
             f"--JupyterHub.hub_bind_url=http://127.0.0.1:{self.hub_port}",
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.proxy_api_port}",
@@ -116,9 +134,16 @@ class HubProcess:
             pass
 
     def kill(self) -> None:
-        """SIGKILL the hub process alone (a crash); its proxy keeps running."""
+        """A crash as a service manager sees it: SIGKILL the hub, then everything it started
+        (proxy, services: they run in sessions of their own, so its process group is not enough)."""
+        children = descendants(self.proc.pid)
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

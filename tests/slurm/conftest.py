@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import unavailable
 from tests.harness.hub import REPO
@@ -89,3 +90,22 @@ def pytest_runtest_makereport(item, call):
 def controller(command: str) -> None:
     """Stop slurmctld (an outage) or bring it back (``up``)."""
     cluster_command(command, timeout=120)
+
+
+def cluster_site(cluster: Cluster, workdir: Path, **slurm_settings) -> Path:
+    """site.example.yaml pointed at the running test cluster, written into ``workdir``.
+
+    Returns the file; ``edit_site`` changes it further."""
+    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
+    site["slurm"].update(conf=str(cluster.slurm_conf), **slurm_settings)
+    site["slurm"]["default_environment"]["prefix"] = str(cluster.user_env)
+    path = workdir / "site.yaml"
+    path.write_text(yaml.safe_dump(site))
+    return path
+
+
+def edit_site(path: Path, edit) -> Path:
+    site = yaml.safe_load(path.read_text())
+    edit(site)
+    path.write_text(yaml.safe_dump(site))
+    return path

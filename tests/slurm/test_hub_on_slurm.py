@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-import yaml
 
-from tests.harness.hub import REPO, HubProcess, wait_until
+from tests.harness.hub import HubProcess, wait_until
+from tests.slurm.conftest import cluster_site
 
 pytestmark = pytest.mark.slurm
 
@@ -13,11 +13,7 @@ pytestmark = pytest.mark.slurm
 @pytest.fixture(scope="module")
 def slurm_hub(slurm_cluster, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm-hub")
-    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
-    site["slurm"]["conf"] = str(slurm_cluster.slurm_conf)
-    site["slurm"]["default_environment"]["prefix"] = str(slurm_cluster.user_env)
-    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
-    with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
+    with HubProcess(workdir, site_file=cluster_site(slurm_cluster, workdir)) as hub:
         yield hub
 
 

@@ -5,10 +5,9 @@ import time
 
 import pytest
 import requests
-import yaml
 
-from tests.harness.hub import REPO, HubProcess, wait_until
-from tests.slurm.conftest import controller
+from tests.harness.hub import HubProcess, wait_until
+from tests.slurm.conftest import cluster_site, controller
 
 pytestmark = pytest.mark.slurm
 OUTAGE_SECONDS = 120
@@ -17,11 +16,8 @@ OUTAGE_SECONDS = 120
 @pytest.fixture(scope="module")
 def hub(slurm_cluster, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("outage-hub")
-    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
-    site["slurm"]["conf"] = str(slurm_cluster.slurm_conf)
-    site["slurm"]["default_environment"]["prefix"] = str(slurm_cluster.user_env)
-    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
-    with HubProcess(workdir, site_file=workdir / "site.yaml", extra_args=["--Spawner.poll_interval=5"]) as hub:
+    with HubProcess(workdir, site_file=cluster_site(slurm_cluster, workdir),
+                    extra_args=["--Spawner.poll_interval=5"]) as hub:
         yield hub
 
 

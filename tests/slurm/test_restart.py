@@ -1,14 +1,11 @@
 """Nothing lost, nothing orphaned: a hub killed with running and pending sessions."""
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 import requests
-import yaml
 
-from tests.harness.hub import REPO, HubProcess, wait_until
+from tests.harness.hub import HubProcess, wait_until
+from tests.slurm.conftest import cluster_site, edit_site
 
 pytestmark = pytest.mark.slurm
 HUB_ID = "restart-test"
@@ -17,17 +14,16 @@ HUB_ID = "restart-test"
 @pytest.fixture(scope="module")
 def site_file(slurm_cluster, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("restart-hub")
-    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
-    site["slurm"].update(conf=str(slurm_cluster.slurm_conf), hub_id=HUB_ID, reconcile_every_seconds=5,
-                         orphan_grace_seconds=5)
-    site["slurm"]["default_environment"]["prefix"] = str(slurm_cluster.user_env)
-    site["sessions"]["named_servers_per_user"] = 2
     small = {"partition": "gpu", "gpu_type": "h100", "cpus": 1, "memory_gb": 1, "max_walltime_hours": 1,
              "default_walltime_hours": 1}
-    site["profiles"] += [{"id": "tiny-gpu", "title": "1 GPU", "gpus": 1, **small},
-                         {"id": "two-gpus", "title": "2 GPUs", "gpus": 2, **small}]
-    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
-    return workdir / "site.yaml"
+
+    def edit(site):
+        site["sessions"]["named_servers_per_user"] = 2
+        site["profiles"] += [{"id": "tiny-gpu", "title": "1 GPU", "gpus": 1, **small},
+                             {"id": "two-gpus", "title": "2 GPUs", "gpus": 2, **small}]
+
+    site = cluster_site(slurm_cluster, workdir, hub_id=HUB_ID, reconcile_every_seconds=5, orphan_grace_seconds=5)
+    return edit_site(site, edit)
 
 
 def api(hub, tokens, user, method, path, **kw):
@@ -48,15 +44,6 @@ def our_jobs(cluster) -> dict[str, str]:
 def reachable(hub, tokens, user, name) -> bool:
     url = f"{hub.url}/user/{user}/{name + '/' if name else ''}api/status"
     return requests.get(url, headers={"Authorization": f"token {tokens[user]}"}, timeout=30).status_code == 200
-
-
-def kill_hub(hub: HubProcess) -> None:
-    """SIGKILL the hub, then what a service manager reaps with it (proxy, services)."""
-    hub.kill()
-    try:
-        os.killpg(hub.proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_hub_sigkill_with_running_and_pending_sessions(site_file, slurm_cluster):
@@ -81,7 +68,7 @@ def test_hub_sigkill_with_running_and_pending_sessions(site_file, slurm_cluster)
         jobs_before = set(our_jobs(slurm_cluster)) - {ghost}
         assert len(jobs_before) == 5
 
-        kill_hub(hub)
+        hub.kill()
         hub = HubProcess(workdir, site_file=site_file, port=hub.port, hub_port=hub.hub_port,
                          proxy_api_port=hub.proxy_api_port, extra_args=["--Spawner.poll_interval=5"]).start()
 
@@ -108,4 +95,4 @@ def test_hub_sigkill_with_running_and_pending_sessions(site_file, slurm_cluster)
                 requests.delete(f"{hub.url}/hub/api/users/{user}/servers/{name}", timeout=60,
                                 headers={"Authorization": f"token {hub.api_token('ops')}"})
         hub.stop()
-        slurm_cluster.run("scancel", f"--partition=gpu", check=False)
+        slurm_cluster.run("scancel", "--partition=gpu", check=False)

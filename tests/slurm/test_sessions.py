@@ -5,10 +5,9 @@ import time
 
 import pytest
 import requests
-import yaml
 
-from tests.harness.hub import REPO, HubProcess, wait_until
-from tests.slurm.conftest import job_environment
+from tests.harness.hub import HubProcess, wait_until
+from tests.slurm.conftest import cluster_site, edit_site, job_environment
 
 pytestmark = pytest.mark.slurm
 
@@ -19,14 +18,11 @@ INJECTIONS = ["x\n#SBATCH --uid=0", "a;id", "$(id)", "`id`", "#SBATCH --qos=high
 @pytest.fixture(scope="module")
 def hub(slurm_cluster, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("sessions-hub")
-    site = yaml.safe_load((REPO / "site.example.yaml").read_text())
-    site["slurm"]["conf"] = str(slurm_cluster.slurm_conf)
-    site["slurm"]["default_environment"]["prefix"] = str(slurm_cluster.user_env)
-    site["profiles"].append({  # a profile whose software is missing: the job dies at once
+    site = edit_site(cluster_site(slurm_cluster, workdir), lambda site: site["profiles"].append({
+        # a profile whose software is missing: the job dies at once
         "id": "broken-env", "title": "Broken environment", "partition": "cpu", "cpus": 1, "memory_gb": 1,
-        "environment": {"kind": "python", "prefix": "/opt/does-not-exist"}})
-    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
-    with HubProcess(workdir, site_file=workdir / "site.yaml", extra_args=["--Spawner.poll_interval=5"]) as hub:
+        "environment": {"kind": "python", "prefix": "/opt/does-not-exist"}}))
+    with HubProcess(workdir, site_file=site, extra_args=["--Spawner.poll_interval=5"]) as hub:
         hub.tokens = {name: hub.api_token(name) for name in ("ops", "alice", "bob", "carol")}
         yield hub
 

@@ -1,7 +1,6 @@
 """The Slurm client against stand-in commands: argv exactness and failure kinds."""
 from __future__ import annotations
 
-import json
 import stat
 from pathlib import Path
 
