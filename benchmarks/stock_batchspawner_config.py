@@ -3,6 +3,8 @@ through wrapspawner 1.0.1's ProfilesSpawner, configured as their docs suggest, o
 same test cluster. Benchmark use only (dummy login, loopback)."""
 import os
 
+import batchspawner  # noqa: F401  (registers /hub/api/batchspawner; ProfilesSpawner setups 404 without it)
+
 c = get_config()  # noqa: F821
 
 conf = os.environ["SLURM_CONF"]
