@@ -77,6 +77,8 @@ class Bench:
     def __init__(self, name: str, hub: HubProcess, token: str, options: dict):
         self.name, self.hub, self.options = name, hub, options
         self.headers = {"Authorization": f"token {token}"}
+        for user in USERS:  # hub users exist only after a login or an admin creates them
+            self.api("POST", f"/users/{user}")
 
     def api(self, method: str, path: str, **kw) -> requests.Response:
         return requests.request(method, f"{self.hub.url}/hub/api{path}", headers=self.headers, timeout=120, **kw)

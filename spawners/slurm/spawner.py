@@ -1,10 +1,12 @@
 """FactoryHub's Slurm spawner: batchspawner's SlurmSpawner, made safe and shared.
 
 Kept from batchspawner: the job-id state (``job_id``/``job_status`` in the spawner
-state), the Unix user environment and the ``batchspawner-singleuser`` port protocol.
-Replaced: the job script (typed fields into a fixed skeleton), every command (argv,
-no shell), status (one shared watcher instead of squeue per spawner), progress (the
-pending reason in plain words), failure reporting (sbatch's message, the job's output).
+state), the Unix user environment and the port-report protocol (the job POSTs
+``{"port": N}`` to /hub/api/batchspawner). Replaced: the job script (typed fields into a
+fixed skeleton, FactoryHub's own launcher), every command (argv, no shell), status (one
+shared watcher instead of squeue per spawner), progress (the pending reason in plain
+words), failure reporting (sbatch's message, the job's output), restart handling.
+See docs/sessions.md.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import time
 from pathlib import Path
 
 from batchspawner import SlurmSpawner
-from sqlalchemy.orm import object_session
 from jupyterhub.spawner import SpawnException
+from sqlalchemy.orm import object_session
 from traitlets import Dict, Float, Unicode, default
 
 from factoryhub.site import Profile
