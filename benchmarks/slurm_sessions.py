@@ -47,11 +47,11 @@ def slurm(*argv: str, user: str | None = None) -> str:
 
 
 def rpc_counts() -> tuple[int, int]:
-    """(all RPCs, REQUEST_JOB_INFO) since the last ``sdiag --reset``."""
+    """(all RPCs, job-status RPCs: REQUEST_JOB_INFO*) since the last ``sdiag --reset``."""
     out = slurm("sdiag")
     section = out.split("Remote Procedure Call statistics by message type", 1)[1].split("Remote Procedure", 1)[0]
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s*(\w+)\s+\(\s*\d+\)\s+count:(\d+)", section, re.M)}
-    return sum(counts.values()), counts.get("REQUEST_JOB_INFO", 0)
+    return sum(counts.values()), sum(v for k, v in counts.items() if k.startswith("REQUEST_JOB_INFO"))
 
 
 def floor_latency(user_env: Path) -> float:
@@ -197,7 +197,7 @@ def main() -> int:
     for name, r in results.items():
         elapsed, p50, p99 = r["storm"]
         print(f"  {name:<12} {elapsed:6.1f} s   {p50 * 1000:6.0f} ms / {p99 * 1000:6.0f} ms")
-    print(f"\nslurmctld RPCs per minute (sdiag, {args.window:.0f} s windows): all / squeue (REQUEST_JOB_INFO)")
+    print(f"\nslurmctld RPCs per minute (sdiag, {args.window:.0f} s windows): all / job status (REQUEST_JOB_INFO*)")
     print(f"  {'N running':>10} " + "".join(f"{name:>22}" for name in results))
     for n in sorted(results["stock"]["rpc"]):
         row = "".join(f"{r['rpc'][n][0]:>12.0f} / {r['rpc'][n][1]:>6.0f}" for r in results.values())
