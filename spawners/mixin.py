@@ -10,6 +10,13 @@ from factoryhub.site import Profile
 from .options import InvalidOptions, SessionRequest, form_to_options, parse_user_options, render_form
 
 
+def refuse(message: str, reason: str, status_code: int = 400) -> SpawnException:
+    """A spawn refusal whose message the spawn page and the API show as is."""
+    err = SpawnException(message, reason=reason, status_code=status_code)
+    err.jupyterhub_message = message
+    return err
+
+
 class SessionOptionsMixin(LoggingConfigurable):
     """Mix into a Spawner: offers the site's profiles and validates user_options once.
 
@@ -58,9 +65,7 @@ class SessionOptionsMixin(LoggingConfigurable):
             return parse_user_options(user_options, self.profile_models, self.default_profile or None)
         except InvalidOptions as err:
             self.log.warning("Refused session options for %s: %s", self._log_name, err)
-            refusal = SpawnException(f"Invalid session options — {err}", reason="invalid_options")
-            refusal.jupyterhub_message = refusal.message  # the spawn page shows this text as is
-            raise refusal from None
+            raise refuse(f"Invalid session options — {err}", "invalid_options") from None
 
     def apply_session_request(self, request: SessionRequest) -> None:
         """Turn the validated request into the backend's settings (override per backend)."""

@@ -25,6 +25,7 @@ from traitlets import Dict, Float, Unicode, default
 from factoryhub.site import Profile
 
 from ..mixin import SessionOptionsMixin
+from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
 from .client import SlurmClient, SlurmError, SlurmUnreachable
 from .cluster import cluster_cache_for
@@ -33,12 +34,6 @@ from .queue import LIMIT_REASONS, describe_pending
 from .watcher import watcher_for
 
 UNREACHABLE_MESSAGE = "The scheduler is unreachable, try again shortly."
-
-
-def _refuse(message: str, reason: str, status_code: int = 400) -> SpawnException:
-    err = SpawnException(message, reason=reason, status_code=status_code)
-    err.jupyterhub_message = message  # shown as is on the spawn page
-    return err
 
 
 class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
@@ -323,13 +318,14 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             return
         self.log.info("Stopping %s: cancelling job %s", self._log_name, self.job_id)
         await self._cancel_quietly()
-        if not now:  # wait (bounded) until Slurm confirms the job no longer holds its resources
+        if not now:  # wait (bounded) until the shared watcher sees the job release its resources
+            self.watcher.expedite(self.job_id)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                job = (await self.watcher.refresh()).get(self.job_id)
+                await self.watcher.next_update(timeout=5)
+                job = self.watcher.snapshot.get(self.job_id)
                 if not self.watcher.reachable or job is None or job.state not in ("PENDING", "RUNNING", "CONFIGURING"):
                     break
-                await asyncio.sleep(0.5)
         self.watcher.unwatch(self.job_id)
 
     async def progress(self):

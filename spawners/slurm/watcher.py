@@ -48,6 +48,13 @@ class JobWatcher:
             self._wake.set()
         self._ensure_running()
 
+    def expedite(self, job_id: str) -> None:
+        """Tick fast for ``job_id`` (e.g. while its cancellation is confirmed) until unwatched."""
+        self._watched.setdefault(job_id, 1)
+        self._starting.add(job_id)
+        self._wake.set()
+        self._ensure_running()
+
     def started(self, job_id: str) -> None:
         """The session is up: this job no longer needs fast ticks."""
         self._starting.discard(job_id)
