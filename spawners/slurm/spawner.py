@@ -146,7 +146,11 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
 
     def job_request(self, request: SessionRequest) -> JobRequest:
         profile = request.profile
-        home = pwd.getpwnam(self.user.name).pw_dir
+        try:
+            home = pwd.getpwnam(self.user.name).pw_dir
+        except KeyError:
+            raise _refuse(f"{self.user.name} has no Unix account on the cluster: sessions run as your cluster "
+                          "user, ask the site's support to create it", "no_unix_account", 403) from None
         return JobRequest(
             username=self.user.name, hub_id=self.hub_id, server_name=self.name or "", account=request.account,
             partition=profile.partition, cpus=profile.cpus, memory_gb=profile.memory_gb,
@@ -167,7 +171,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             raise _refuse("Session options were not validated", "invalid_options", 500)
         try:
             job = self.job_request(self.session_request)
-        except (UnsafeJobField, KeyError) as err:
+        except UnsafeJobField as err:
             raise _refuse(f"Cannot build the job: {err}", "invalid_options") from None
         try:
             self.job_id = await self.client.submit(render(job), self.user.name)

@@ -215,3 +215,10 @@ def test_reservation_and_gpu_count_reach_the_job(hub, slurm_cluster):
         if server(hub, "alice") is not None:
             stop(hub, "alice")  # Slurm keeps a reservation that still has jobs
         slurm_cluster.run("scontrol", "delete", "reservationname=fh-workshop", check=False)
+
+
+def test_a_hub_user_who_is_no_cluster_user_is_told_how_to_get_access(hub, slurm_cluster):
+    resp = spawn(hub, "ops", {"profile": "cpu-small"})  # ops is a hub admin with no Slurm association
+    assert resp.status_code == 400
+    assert "you belong to no project (Slurm account) on this cluster" in resp.json()["message"]
+    assert server(hub, "ops") is None
