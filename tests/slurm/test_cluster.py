@@ -25,7 +25,9 @@ def test_two_gpu_job_sees_two_devices_and_is_charged_to_its_account(slurm_cluste
     def accounted():
         rows = slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,
                                  "--format=State,Account,User,AllocTRES").stdout.splitlines()
-        return rows and rows[0].split("|")[0] in {"COMPLETED", "FAILED", "CANCELLED"} and rows[0]
+        # slurmdbd fills a job's record in stages: wait for the finished, allocated one
+        return rows and rows[0].split("|")[0] in {"COMPLETED", "FAILED", "CANCELLED"} and rows[0].split("|")[3] \
+            and rows[0]
 
     state, account, user, tres = wait_until(accounted, 60, f"job {job_id} in accounting").split("|")
     assert (state, account, user) == ("COMPLETED", "sme-visionai", "alice")

@@ -44,10 +44,13 @@ def test_session_runs_as_a_slurm_job_and_stopping_cancels_it(slurm_hub, slurm_cl
     assert slurm_cluster.run("squeue", "--noheader", "--states=PENDING,RUNNING", "-j", job_id,
                              check=False).stdout.strip() == ""
 
-    def accounted():
+    def accounted():  # slurmdbd fills a job's record in stages: wait for the finished one
         rows = slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,
                                  "--format=User,Partition,State,AllocTRES").stdout.splitlines()
-        return rows and not rows[0].split("|")[2].startswith(("RUNNING", "PENDING")) and rows[0]
+        if not rows:
+            return None
+        user, partition, state, tres = rows[0].split("|")
+        return partition and tres and not state.startswith(("RUNNING", "PENDING")) and rows[0]
 
     user, partition, state, tres = wait_until(accounted, 60, "job in accounting").split("|")
     assert (user, partition) == ("alice", "gpu")

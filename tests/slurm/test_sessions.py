@@ -72,8 +72,11 @@ def test_two_gpu_session_sees_two_devices_and_charges_the_chosen_project(hub, sl
         assert status.status_code == 200
     finally:
         stop(hub, "alice")
-    row = wait_until(lambda: slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,
-                                               "--format=Account,AllocTRES").stdout.strip(), 30, "accounting")
+    def accounted():  # slurmdbd fills a job's record in stages: wait for the allocation
+        row = slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id, "--format=Account,AllocTRES").stdout.strip()
+        return row.split("|")[-1] and row
+
+    row = wait_until(accounted, 30, "accounting")
     assert row.startswith("sme-visionai|") and "gres/gpu=2" in row
 
 
