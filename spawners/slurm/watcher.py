@@ -78,6 +78,9 @@ class JobWatcher:
 
     async def refresh(self) -> QueueSnapshot:
         """Take one snapshot now (one squeue call) and wake everyone waiting for it."""
+        # A snapshot is as old as the moment its query *started*: a job submitted while the
+        # query ran may be missing from it, and must not be read as "gone".
+        started = self.clock()
         try:
             data = await self.client.queue()
         except SlurmError as err:
@@ -89,7 +92,7 @@ class JobWatcher:
             if self.error is not None:
                 log.info("Slurm queue available again")
             self.error, self.error_since = None, None
-            self.snapshot = QueueSnapshot.from_squeue(data, self.clock())
+            self.snapshot = QueueSnapshot.from_squeue(data, started)
         self.ticks += 1
         updated, self._updated = self._updated, asyncio.Event()
         updated.set()

@@ -63,3 +63,15 @@ def test_fast_ticks_only_while_a_session_starts():
     assert watcher.interval() == 1
     watcher.started("5")
     assert watcher.interval() == 15
+
+
+async def test_a_snapshot_is_dated_by_the_start_of_its_query():
+    clock = iter([10.0, 99.0]).__next__  # query starts at 10, ends at 99
+
+    class SlowClient(CountingClient):
+        async def queue(self):
+            return FIXTURE
+
+    watcher = JobWatcher(SlowClient(), jitter=0, clock=clock)
+    await watcher.refresh()
+    assert watcher.snapshot.taken_at == 10.0  # a job submitted at 50 is not "missing" from it
