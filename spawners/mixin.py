@@ -64,8 +64,12 @@ class SessionOptionsMixin(LoggingConfigurable):
         try:
             return parse_user_options(user_options, self.profile_models, self.default_profile or None)
         except InvalidOptions as err:
-            self.log.warning("Refused session options for %s: %s", self._log_name, err)
-            raise refuse(f"Invalid session options — {err}", "invalid_options") from None
+            raise self.refuse_options(err) from None
+
+    def refuse_options(self, err: InvalidOptions) -> SpawnException:
+        """Log a refused option and turn it into the 400 the user sees."""
+        self.log.warning("Refused session options for %s: %s", self._log_name, err)
+        return refuse(f"Invalid session options — {err}", "invalid_options")
 
     def apply_session_request(self, request: SessionRequest) -> None:
         """Turn the validated request into the backend's settings (override per backend)."""

@@ -114,6 +114,10 @@ class SlurmClient:
     async def cancel(self, job_id: str, username: str) -> None:
         await self.run([*self.as_user(username), self._exe("scancel"), job_id])
 
+    async def cancel_as_hub(self, job_id: str) -> None:
+        """scancel with the hub's own rights (the reconciler's orphans belong to other users)."""
+        await self.run([self._exe("scancel"), job_id])
+
     async def queue(self) -> dict:
         """All jobs the controller knows (squeue --json)."""
         return await self.run_json([self._exe("squeue"), "--all", "--json"])

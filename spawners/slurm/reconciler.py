@@ -104,7 +104,7 @@ class Reconciler(Application):
             self.log.warning("Cancelling orphan job %s of %s (%s, %s): no session owns it",
                              job.job_id, job.user, job.state, job.comment)
             try:
-                await client.run([client._exe("scancel"), job.job_id])
+                await client.cancel_as_hub(job.job_id)
             except SlurmError as err:
                 self.log.error("Could not cancel orphan job %s: %s", job.job_id, err)
         return stray

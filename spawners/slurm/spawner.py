@@ -114,8 +114,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             try:
                 spawner.session_request = await spawner._validate(user_options)
             except InvalidOptions as err:
-                spawner.log.warning("Refused session options for %s: %s", spawner._log_name, err)
-                raise _refuse(f"Invalid session options — {err}", "invalid_options") from None
+                raise spawner.refuse_options(err) from None
             except SlurmUnreachable:
                 raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
         return apply
