@@ -19,6 +19,10 @@ c.JupyterHub.named_server_limit_per_user = 10
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.spawner_class = "wrapspawner.ProfilesSpawner"
 c.Spawner.cmd = ["jupyterhub-singleuser"]
+# The same patience FactoryHub's benchmark site has (sessions.start_timeout_seconds): a storm
+# of 20 servers starting on one CPU takes longer than the 60 s / 30 s defaults.
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
 c.Spawner.environment = {"SLURM_CONF": conf}
 c.ProfilesSpawner.profiles = [
     ("CPU session", "cpu", "batchspawner.SlurmSpawner",

@@ -30,6 +30,8 @@ def configure(c, loaded: LoadedSite) -> None:
     c.JupyterHub.template_vars = {"factoryhub_site_name": site.name}
     c.Spawner.default_url = "/lab"
     c.Spawner.start_timeout = site.sessions.start_timeout_seconds
+    # A server on a busy node may take a while to answer after its job started.
+    c.Spawner.http_timeout = site.sessions.start_timeout_seconds
     if site.sessions.named_servers_per_user:
         c.JupyterHub.allow_named_servers = True
         c.JupyterHub.named_server_limit_per_user = site.sessions.named_servers_per_user
@@ -79,6 +81,9 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
         c.SlurmSessionSpawner.slurm_bin_dir = str(slurm.bin_dir or "")
         c.SlurmSessionSpawner.hub_id = slurm.hub_id
         c.SlurmSessionSpawner.gpu_labels = {g.name: g.label for g in site.gpu_types}
+        c.SlurmSessionSpawner.offer_reservations = slurm.offer_reservations
+        c.SlurmSessionSpawner.hidden_reservations = list(slurm.hidden_reservations)
+        c.SlurmSessionSpawner.show_idle_gpus = slurm.show_idle_gpus
         if slurm.default_environment is not None:
             c.SlurmSessionSpawner.default_environment = slurm.default_environment.model_dump(mode="json")
         c.Spawner.cmd = ["jupyterhub-singleuser"]

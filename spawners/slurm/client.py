@@ -87,10 +87,10 @@ class SlurmClient:
             raise kind(argv, proc.returncode, stderr)
         return out.decode(errors="replace")
 
-    async def run_json(self, argv: Sequence[str]) -> dict:
+    async def run_json(self, argv: Sequence[str], *, timeout: float | None = None) -> dict:
         """Run a ``--json`` query. Slurm reports a dead controller *inside* the JSON with exit
         code 0 and an empty list: that must read as "unknown", never as "no jobs"."""
-        out = await self.run(argv)
+        out = await self.run(argv, timeout=timeout)
         try:
             data = json.loads(out)
         except json.JSONDecodeError as err:
@@ -134,6 +134,9 @@ class SlurmClient:
 
     async def reservations(self) -> str:
         return await self.run([self._exe("scontrol"), "--oneliner", "show", "reservation"])
+
+    async def partitions(self) -> str:
+        return await self.run([self._exe("scontrol"), "--oneliner", "show", "partition"])
 
     async def job_output_tail(self, path: Path, lines: int = 20) -> str:
         """The last lines of a job's output file (the hub reads it from the shared filesystem)."""

@@ -1,14 +1,19 @@
 """A process-wide, briefly cached view of the cluster for spawn forms and validation.
 
-One ``sacctmgr show associations``, one ``sinfo --json`` and one ``scontrol show
-reservation`` per TTL serve every page view and every spawn: never one query per request.
+One ``sacctmgr show associations``, one ``sinfo --json``, one ``scontrol show
+reservation`` and one ``scontrol show partition`` per TTL serve every page view and every
+spawn: never one query per request. (Slurm 22.05's ``sinfo --json`` lists nodes only, so
+partition limits come from scontrol's one-line records.)
 """
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from factoryhub.site import Profile
 
 from .client import SlurmClient
 
@@ -28,15 +33,38 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(v for v in value.split(",") if v and v != "(null)")
 
 
+def _oneliner_records(text: str, key: str) -> list[dict[str, str]]:
+    """``scontrol --oneliner show ...`` output: one ``Key=Value ...`` record per line."""
+    records = [dict(item.split("=", 1) for item in line.split() if "=" in item) for line in text.splitlines()]
+    return [r for r in records if key in r]
+
+
 def parse_reservations(text: str) -> list[Reservation]:
     """``scontrol --oneliner show reservation`` output, one reservation per line."""
-    found = []
-    for line in text.splitlines():
-        fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
-        if "ReservationName" in fields:
-            found.append(Reservation(fields["ReservationName"], fields.get("State", ""),
-                                     _names(fields.get("Users", "")), _names(fields.get("Accounts", ""))))
-    return found
+    return [Reservation(r["ReservationName"], r.get("State", ""), _names(r.get("Users", "")),
+                        _names(r.get("Accounts", "")))
+            for r in _oneliner_records(text, "ReservationName")]
+
+
+_SLURM_TIME = re.compile(r"(?:(?P<days>\d+)-)?(?:(?P<hours>\d+):)?(?P<minutes>\d+):(?P<seconds>\d+)")
+
+
+def parse_time_limit(value: str) -> float | None:
+    """A Slurm time limit as printed by scontrol ('UNLIMITED', '1-00:00:00', '04:00:00',
+    '30:00') in hours; None when there is no limit."""
+    if value.upper() in ("UNLIMITED", "INFINITE", "NONE", ""):
+        return None
+    match = _SLURM_TIME.fullmatch(value)
+    if not match:
+        raise ValueError(f"not a Slurm time limit: {value!r}")
+    days, hours, minutes, seconds = (int(match.group(g) or 0) for g in ("days", "hours", "minutes", "seconds"))
+    return days * 24 + hours + minutes / 60 + seconds / 3600
+
+
+def parse_partition_limits(text: str) -> dict[str, float | None]:
+    """``scontrol --oneliner show partition`` -> partition name -> MaxTime in hours (None: unlimited)."""
+    return {r["PartitionName"]: parse_time_limit(r.get("MaxTime", "UNLIMITED"))
+            for r in _oneliner_records(text, "PartitionName")}
 
 
 @dataclass(frozen=True)
@@ -45,6 +73,7 @@ class ClusterView:
     node_addresses: dict[str, str] = field(default_factory=dict)
     idle_gpus: dict[str, int] = field(default_factory=dict)  # GPU type -> idle count
     reservations: tuple[Reservation, ...] = ()
+    partition_max_hours: dict[str, float | None] = field(default_factory=dict)
 
     def accounts_of(self, username: str) -> tuple[str, ...]:
         return self.accounts_by_user.get(username, ())
@@ -52,6 +81,15 @@ class ClusterView:
     def reservations_of(self, username: str) -> tuple[str, ...]:
         accounts = self.accounts_of(username)
         return tuple(r.name for r in self.reservations if r.usable_by(username, accounts))
+
+    def bounded(self, profile: Profile) -> Profile:
+        """``profile`` with its walltime bounds lowered to its partition's MaxTime in Slurm:
+        the site may promise less than Slurm allows, never more."""
+        limit = self.partition_max_hours.get(profile.partition)
+        if limit is None or limit >= profile.max_walltime_hours:
+            return profile
+        return profile.model_copy(update={"max_walltime_hours": limit,
+                                          "default_walltime_hours": min(profile.default_walltime_hours, limit)})
 
 
 def _gres_counts(gres: str) -> dict[str, int]:
@@ -64,7 +102,8 @@ def _gres_counts(gres: str) -> dict[str, int]:
     return counts
 
 
-def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservations: str = "") -> ClusterView:
+def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservations: str = "",
+               partitions: str = "") -> ClusterView:
     accounts: dict[str, list[str]] = {}
     for user, account, _qos in associations:
         accounts.setdefault(user, []).append(account)
@@ -80,7 +119,7 @@ def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservatio
         for gpu_type, count in total.items():
             idle[gpu_type] = idle.get(gpu_type, 0) + max(0, count - used.get(gpu_type, 0))
     return ClusterView({u: tuple(sorted(a)) for u, a in accounts.items()}, addresses, idle,
-                       tuple(parse_reservations(reservations)))
+                       tuple(parse_reservations(reservations)), parse_partition_limits(partitions))
 
 
 class ClusterCache:
@@ -97,9 +136,11 @@ class ClusterCache:
         limit = self.ttl if max_age is None else max_age
         async with self._lock:  # concurrent page views share one refresh
             if self._view is None or self.clock() - self._taken_at > limit:
-                associations, sinfo, reservations = await asyncio.gather(
-                    self.client.associations(), self.client.nodes(), self.client.reservations())
-                self._view, self._taken_at = parse_view(associations, sinfo, reservations), self.clock()
+                associations, sinfo, reservations, partitions = await asyncio.gather(
+                    self.client.associations(), self.client.nodes(), self.client.reservations(),
+                    self.client.partitions())
+                self._view = parse_view(associations, sinfo, reservations, partitions)
+                self._taken_at = self.clock()
             return self._view
 
 

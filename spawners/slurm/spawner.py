@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import fnmatch
 import pwd
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from batchspawner import SlurmSpawner
 from jupyterhub.spawner import SpawnException
 from sqlalchemy.orm import object_session
-from traitlets import Dict, Float, Unicode, default
+from traitlets import Bool, Dict, Float, List, Unicode, default
 
 from factoryhub.site import Profile
 
@@ -28,7 +29,7 @@ from ..mixin import SessionOptionsMixin
 from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
 from .client import SlurmClient, SlurmError, SlurmUnreachable
-from .cluster import cluster_cache_for
+from .cluster import ClusterView, cluster_cache_for
 from .jobscript import ApptainerEnv, JobRequest, PythonEnv, UnsafeJobField, render
 from .queue import LIMIT_REASONS, describe_pending
 from .watcher import watcher_for
@@ -52,7 +53,13 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         "{'kind': 'apptainer', 'image': '/images/lab.sif'}.",
     )
     gpu_labels = Dict(config=True, help="GRES type -> label shown in progress, e.g. {'h100': 'H100'}.")
+    offer_reservations = Bool(True, config=True, help="Offer the active reservations a user may use.")
+    hidden_reservations = List(
+        Unicode(), config=True, help="Reservations never offered, as shell-style patterns, e.g. ['maint*'].")
+    show_idle_gpus = Bool(True, config=True, help="Show idle GPUs per type in the spawn form.")
     port_timeout = Float(120.0, config=True, help="Seconds to wait for the running job to report its port.")
+    listen_probe_interval = Float(
+        0.05, config=True, help="Seconds between checks whether a reported server accepts connections yet.")
 
     token_sha256 = Unicode("", help="SHA-256 of the running server's API token (kept in the state).")
 
@@ -104,9 +111,22 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
                 spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
                 return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
             name = spawner.user.name
-            return render_form(spawner.profile_models, spawner._previous_options(), spawner.default_profile or None,
-                               view.accounts_of(name), view.reservations_of(name), view.idle_gpus, spawner.gpu_labels)
+            return render_form(spawner.offered_profiles(view), spawner._previous_options(),
+                               spawner.default_profile or None, view.accounts_of(name),
+                               spawner.offered_reservations(view), view.idle_gpus if spawner.show_idle_gpus else None,
+                               spawner.gpu_labels)
         return form
+
+    def offered_profiles(self, view: ClusterView) -> list[Profile]:
+        """The site's profiles, their walltime bounded by Slurm's partition limits."""
+        return [view.bounded(p) for p in self.profile_models]
+
+    def offered_reservations(self, view: ClusterView) -> tuple[str, ...]:
+        """Active reservations this user may use, less those the site hides."""
+        if not self.offer_reservations:
+            return ()
+        return tuple(r for r in view.reservations_of(self.user.name)
+                     if not any(fnmatch.fnmatchcase(r, pattern) for pattern in self.hidden_reservations))
 
     @default("apply_user_options")
     def _default_apply_user_options(self):
@@ -123,9 +143,8 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         """Validate against the cached cluster view; a project or reservation the cache does
         not know yet gets one fresh look before the request is refused."""
         def parse(view):
-            name = self.user.name
-            return parse_user_options(user_options, self.profile_models, self.default_profile or None,
-                                      view.accounts_of(name), view.reservations_of(name))
+            return parse_user_options(user_options, self.offered_profiles(view), self.default_profile or None,
+                                      view.accounts_of(self.user.name), self.offered_reservations(view))
 
         try:
             return parse(await self.cluster.view())
@@ -209,7 +228,29 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         self.watcher.started(self.job_id)
         self.ip = (await self.cluster.view()).node_addresses.get(node, node)
         self.log.info("Session %s: job %s on %s port %d", self._log_name, self.job_id, node, self.port)
+        await self._until_listening()
         return self.ip, self.port
+
+    async def _until_listening(self) -> None:
+        """Return once the server accepts connections on its port.
+
+        The job reports its port before JupyterLab has started (a second or more). JupyterHub's
+        own readiness check backs off exponentially with jitter (0.2, 0.4, 0.8 s…), so it
+        finds a server late; a cheap TCP probe at a steady short interval does not. Gives up
+        quietly (JupyterHub's check then decides) when the job ends or after http_timeout.
+        """
+        deadline = time.monotonic() + self.http_timeout
+        while time.monotonic() < deadline:
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(self.ip, self.port), 2)
+            except (OSError, asyncio.TimeoutError):
+                job = self.watcher.snapshot.get(self.job_id)
+                if job is not None and not job.active:
+                    return
+                await asyncio.sleep(self.listen_probe_interval)
+                continue
+            writer.close()
+            return
 
     async def _wait_for_session(self) -> str:
         """Wait for the job's port report and return its node; refuse as soon as the watcher

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from factoryhub.spawners.slurm.cluster import parse_view
 from factoryhub.spawners.slurm.queue import QueueSnapshot, describe_pending
 
@@ -70,3 +72,46 @@ def test_reservations_usable_by_their_users_or_accounts():
     course = Reservation("course", "ACTIVE", (), ("proj-genomics",))
     assert course.usable_by("carol", ("proj-genomics",)) and not course.usable_by("alice", ("proj-climate",))
     assert not Reservation("later", "INACTIVE", ("alice",)).usable_by("alice", ())
+
+
+def test_slurm_time_limits_in_hours():
+    from factoryhub.spawners.slurm.cluster import parse_time_limit
+
+    assert parse_time_limit("12:00:00") == 12
+    assert parse_time_limit("1-00:00:00") == 24
+    assert parse_time_limit("30:00") == 0.5
+    assert parse_time_limit("2-06:30:00") == 54.5
+    assert parse_time_limit("UNLIMITED") is None
+    with pytest.raises(ValueError, match="not a Slurm time limit"):
+        parse_time_limit("12h")
+
+
+def test_profiles_are_bounded_by_the_partition_limit_slurm_reports():
+    from factoryhub.site import Profile
+
+    view = parse_view(associations(), {}, "", (FIXTURES / "scontrol-partitions.txt").read_text())
+    assert view.partition_max_hours == {"gpu": 12, "cpu": 24}
+    long = Profile(id="long", title="t", partition="gpu", gpus=1, gpu_type="h100",
+                   default_walltime_hours=16, max_walltime_hours=48)
+    bounded = view.bounded(long)
+    assert (bounded.max_walltime_hours, bounded.default_walltime_hours) == (12, 12)
+    short = long.model_copy(update={"default_walltime_hours": 1, "max_walltime_hours": 4})
+    assert view.bounded(short) is short  # the site promises less than Slurm allows: kept
+    unknown = long.model_copy(update={"partition": "elsewhere"})
+    assert view.bounded(unknown) is unknown
+
+
+def test_the_site_hides_reservations_by_pattern_or_all_of_them():
+    from types import SimpleNamespace
+
+    from factoryhub.spawners.slurm.cluster import Reservation
+    from factoryhub.spawners.slurm.spawner import SlurmSessionSpawner
+
+    view = parse_view(associations(), {})
+    view = type(view)(view.accounts_by_user, reservations=tuple(
+        Reservation(name, "ACTIVE", ("alice",)) for name in ("workshop-1", "maint-nov", "root_3")))
+    alice = SimpleNamespace(name="alice")
+    assert SlurmSessionSpawner(user=alice).offered_reservations(view) == ("workshop-1", "maint-nov", "root_3")
+    hiding = SlurmSessionSpawner(user=alice, hidden_reservations=["maint*", "root_*"])
+    assert hiding.offered_reservations(view) == ("workshop-1",)
+    assert SlurmSessionSpawner(user=alice, offer_reservations=False).offered_reservations(view) == ()

@@ -178,6 +178,14 @@ class SlurmSettings(Section):
         "factoryhub", description="Tag in every session job's comment (factoryhub:<hub_id>:<user>:<server>) "
         "by which this hub recognises its own jobs; give each hub on a cluster its own.",
     )
+    offer_reservations: bool = Field(
+        True, description="Offer users the active Slurm reservations they may use (false: sessions never "
+        "run in a reservation).")
+    hidden_reservations: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, description="Reservations never offered, as shell-style patterns, "
+        "e.g. ['maint*', 'root_*'].")
+    show_idle_gpus: bool = Field(
+        True, description="Show how many GPUs of each type are idle now next to each profile.")
 
 
 class Sessions(Section):

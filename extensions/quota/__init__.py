@@ -1,0 +1,1 @@
+"""Compute allocations: projects, GPU-hour allocations, usage from Slurm accounting, holds at spawn."""

@@ -1,0 +1,99 @@
+"""Balances, holds and their atomicity on a real SQLite ledger."""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+
+from factoryhub.quota.accounting import JobUsage
+from factoryhub.quota.balances import attach_job, close_hold, find_project, place_hold, project_balance
+from factoryhub.quota.importer import upsert_usage
+from factoryhub.quota.models import AuditEntry, Hold, HoldState
+
+from .conftest import NOW
+
+HOUR = 3600
+DAY = dt.timedelta(days=1)
+
+
+def usage(job_id, gpus, start, end, account="proj-climate"):
+    elapsed = int(((end or NOW) - start).total_seconds())
+    return JobUsage("factoryhub", job_id, account, "alice", "gpu", "COMPLETED" if end else "RUNNING", start, end,
+                    gpus, 1, elapsed)
+
+
+def balance(db, account="proj-climate", now=NOW):
+    with db.read() as session:
+        return project_balance(session, find_project(session, account), now)
+
+
+def test_used_counts_finished_jobs_and_running_accrual_in_the_period(db, climate):
+    with db.write() as session:
+        upsert_usage(session, [
+            usage("1", 2, NOW - 3 * dt.timedelta(hours=1), NOW - dt.timedelta(hours=2)),   # 2 GPU-h
+            usage("2", 1, NOW - dt.timedelta(minutes=30), None),                           # running: 0.5 GPU-h
+            usage("3", 4, dt.datetime(2026, 10, 30, tzinfo=dt.timezone.utc),              # before the period
+                  dt.datetime(2026, 10, 31, tzinfo=dt.timezone.utc)),
+            usage("4", 4, NOW - dt.timedelta(hours=1), NOW, account="proj-other"),         # another project
+        ])
+    b = balance(db)
+    assert (b.allocated, b.used, b.held) == (10 * HOUR, 2 * HOUR + HOUR // 2, 0)
+    assert balance(db, now=NOW + dt.timedelta(minutes=30)).used == 3 * HOUR  # the running job accrues
+
+
+def test_a_hold_counts_until_accounting_takes_over(db, climate):
+    result = place_hold(db, "proj-climate", "alice", "", 4 * HOUR, DAY, now=NOW)
+    assert result.decision.allowed and result.hold_id
+    assert balance(db).held == 4 * HOUR
+    attach_job(db, result.hold_id, "77")
+    with db.write() as session:  # the job has run 1 h on 1 GPU: the hold keeps only the rest
+        upsert_usage(session, [usage("77", 1, NOW - dt.timedelta(hours=1), None)])
+    b = balance(db)
+    assert (b.used, b.held) == (HOUR, 3 * HOUR)
+    close_hold(db, result.hold_id, ran=True)
+    assert balance(db).held == 3 * HOUR  # settled, but the job's final record is not imported yet
+    with db.write() as session:
+        upsert_usage(session, [usage("77", 1, NOW - dt.timedelta(hours=1), NOW)])
+    assert (balance(db).used, balance(db).held) == (HOUR, 0)
+
+
+def test_released_and_expired_holds_count_nothing(db, climate):
+    released = place_hold(db, "proj-climate", "alice", "a", 2 * HOUR, DAY, now=NOW)
+    close_hold(db, released.hold_id, ran=False)
+    place_hold(db, "proj-climate", "alice", "b", 3 * HOUR, dt.timedelta(hours=1), now=NOW)
+    assert balance(db).held == 3 * HOUR
+    assert balance(db, now=NOW + dt.timedelta(hours=2)).held == 0
+    with db.read() as session:
+        assert session.get(Hold, released.hold_id).state is HoldState.released
+
+
+def test_a_hold_beyond_the_balance_is_refused_and_writes_nothing(db, climate):
+    result = place_hold(db, "proj-climate", "alice", "", 11 * HOUR, DAY, now=NOW)
+    assert not result.decision.allowed and result.hold_id is None
+    assert "10.00 GPU-hours left" in result.decision.message and "up to 11.00" in result.decision.message
+    with db.read() as session:
+        assert session.scalars(select(Hold)).all() == []
+
+
+def test_concurrent_holds_never_overspend(db, climate):
+    """20 spawns of 3 GPU-hours each against 10: exactly 3 are held."""
+    def spawn(i):
+        return place_hold(db, "proj-climate", "alice", f"s{i}", 3 * HOUR, DAY, now=NOW).decision.allowed
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        outcomes = list(pool.map(spawn, range(20)))
+    assert outcomes.count(True) == 3
+    assert balance(db).held == 9 * HOUR
+
+
+def test_the_audit_log_refuses_updates_and_deletes(db):
+    with db.write() as session:
+        session.add(AuditEntry(actor="admin", action="create", entity="project", entity_id="1", after={"a": 1}))
+    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with pytest.raises(DatabaseError, match="append-only"), db.write() as session:
+            session.execute(text(statement))
+    with db.read() as session:
+        assert [e.actor for e in session.scalars(select(AuditEntry))] == ["admin"]
