@@ -143,8 +143,11 @@ def _first_value(value: object) -> str:
 def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,
                 default_profile: str | None = None, accounts: Sequence[str] | None = None,
                 reservations: Sequence[str] = (), idle_gpus: Mapping[str, int] | None = None,
-                gpu_labels: Mapping[str, str] | None = None) -> str:
-    """The spawn form's HTML; every site- or user-supplied text is escaped."""
+                gpu_labels: Mapping[str, str] | None = None, balances: Mapping[str, float] | None = None) -> str:
+    """The spawn form's HTML; every site- or user-supplied text is escaped.
+
+    ``balances`` (project -> GPU-hours left) label the projects; a small script shows the
+    chosen request's worst-case cost as the user changes profile, GPUs or walltime."""
     previous = {k: _first_value(v) for k, v in (previous or {}).items()}
     chosen = str(previous.get("profile") or default_profile or profiles[0].id)
     walltime = previous.get("walltime_hours")
@@ -159,22 +162,52 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
             f'<label class="list-group-item factoryhub-profile">'
             f'<input type="radio" name="profile" value="{escape(p.id)}"{checked} '
             f'data-max-walltime="{p.max_walltime_hours:g}" data-default-walltime="{p.default_walltime_hours:g}" '
-            f'data-max-gpus="{p.gpus}"> '
+            f'data-max-gpus="{p.gpus}" data-price="{p.price:g}"> '
             f'<strong>{escape(p.title)}</strong> '
             f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, up to {p.max_walltime_hours:g} h</small>'
             f'<div>{escape(p.description)}</div></label>'
         )
     value = f' value="{escape(str(walltime))}"' if walltime is not None else ""
     return (
-        _account_select(accounts, previous.get("account")) +
+        _account_select(accounts, previous.get("account"), balances) +
         '<div class="form-group"><fieldset><legend>Profile</legend>'
         f'<div class="list-group">{"".join(rows)}</div></fieldset>'
         '<label for="walltime_hours">Walltime (hours; empty for the profile default)</label>'
         f'<input class="form-control" type="number" step="0.25" min="0.25" '
         f'id="walltime_hours" name="walltime_hours"{value}>'
         + _gpu_input(profiles, previous.get("gpus")) + _reservation_select(reservations, previous.get("reservation"))
-        + '</div>'
+        + '</div>' + COST_SCRIPT
     )
+
+
+# Worst-case cost of the chosen request, the same arithmetic as the quota service's hold.
+COST_SCRIPT = """<p id="factoryhub-cost" class="text-muted" aria-live="polite"></p>
+<script>
+(function () {
+  const form = document.currentScript.closest("form") || document;
+  const out = document.getElementById("factoryhub-cost");
+  function update() {
+    const profile = form.querySelector('input[name="profile"]:checked');
+    if (!profile) { return; }
+    const wall = parseFloat(form.querySelector("#walltime_hours").value) || parseFloat(profile.dataset.defaultWalltime);
+    const gpusInput = form.querySelector("#gpus");
+    const gpus = Math.min(parseInt(profile.dataset.maxGpus, 10),
+                          gpusInput && gpusInput.value ? parseInt(gpusInput.value, 10) : Infinity);
+    if (!gpus) { out.textContent = "This session uses no GPU-hours."; return; }
+    let text = "This session may cost up to " + (gpus * wall * parseFloat(profile.dataset.price)).toFixed(2) +
+               " GPU-hours";
+    const account = form.querySelector("#account");
+    const chosen = account && account.selectedOptions[0];
+    if (chosen && chosen.dataset.remaining !== undefined) {
+      text += " of the " + parseFloat(chosen.dataset.remaining).toFixed(2) + " left in " + chosen.value;
+    }
+    out.textContent = text + ".";
+  }
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+})();
+</script>"""
 
 
 def _gpu_input(profiles: Sequence[Profile], chosen: str | None) -> str:
@@ -195,13 +228,20 @@ def _reservation_select(reservations: Sequence[str], chosen: str | None) -> str:
             f'name="reservation"><option value="">none</option>{options}</select>')
 
 
-def _account_select(accounts: Sequence[str] | None, chosen: str | None) -> str:
+def _account_select(accounts: Sequence[str] | None, chosen: str | None,
+                    balances: Mapping[str, float] | None = None) -> str:
     if accounts is None:
         return ""
     if not accounts:
         return ('<p class="alert alert-warning" id="factoryhub-no-project">You belong to no project on this '
                 "cluster yet: ask your project's principal investigator to add you.</p>")
-    options = "".join(f'<option value="{escape(a)}"{" selected" if a == chosen else ""}>{escape(a)}</option>'
-                      for a in accounts)
+    def option(account: str) -> str:
+        selected = " selected" if account == chosen else ""
+        if balances is None or account not in balances:
+            return f'<option value="{escape(account)}"{selected}>{escape(account)}</option>'
+        left = balances[account]
+        return (f'<option value="{escape(account)}" data-remaining="{left:.2f}"{selected}>'
+                f'{escape(account)} — {left:,.2f} GPU-hours left</option>')
+    options = "".join(option(a) for a in accounts)
     return ('<div class="form-group"><label for="account">Project (Slurm account charged)</label>'
             f'<select class="form-control" id="account" name="account">{options}</select></div>')

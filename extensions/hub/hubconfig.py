@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
+from .quota_wiring import configure_quota
 from .site import LoadedSite, SiteError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -101,6 +102,7 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
 
 
 def _configure_services(c, loaded: LoadedSite) -> None:
+    configure_quota(c, loaded)
     culler = loaded.site.services.idle_culler
     if not culler.enabled:
         return

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from factoryhub.spawners.slurm.client import SlurmClient
+from factoryhub.spawners.slurm.client import SlurmClient, SlurmUnreachable
 
 from .accounting import JobUsage, parse_sacct
 from .db import Database
@@ -50,13 +50,20 @@ class SacctSource:
         return moment.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")
 
     async def window(self, start: dt.datetime, end: dt.datetime) -> dict:
-        return await self.client.run_json(
-            [self.client._exe("sacct"), "--json", "-X", "--allusers", "-S", self._slurm_time(start),
-             "-E", self._slurm_time(end)], timeout=self.timeout)
+        return await self._query(["-S", self._slurm_time(start), "-E", self._slurm_time(end)])
 
     async def jobs(self, job_ids: Sequence[str]) -> dict:
-        return await self.client.run_json(
-            [self.client._exe("sacct"), "--json", "-X", "--allusers", "-j", ",".join(job_ids)], timeout=self.timeout)
+        return await self._query(["-j", ",".join(job_ids)])
+
+    async def _query(self, selection: list[str]) -> dict:
+        try:
+            return await self.client.run_json([self.client._exe("sacct"), "--json", "-X", "--allusers", *selection],
+                                              timeout=self.timeout)
+        except SlurmUnreachable as err:
+            # sacct --json reports an empty selection as an *error* ("slurmdb_jobs_get: Nothing found")
+            if "Nothing found" in err.stderr:
+                return {"jobs": []}
+            raise
 
 
 def upsert_usage(session: Session, usages: Sequence[JobUsage]) -> int:

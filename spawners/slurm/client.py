@@ -147,4 +147,4 @@ class SlurmClient:
         return "\n".join(text.splitlines()[-lines:])
 
 
-KNOWN_COMMANDS = {"sbatch", "squeue", "scancel", "sinfo", "sacct", "sacctmgr", "scontrol", "sdiag"}
+KNOWN_COMMANDS = {"sbatch", "squeue", "scancel", "sinfo", "sacct", "sacctmgr", "scontrol", "sdiag", "sshare"}

@@ -121,7 +121,10 @@ class Reconciler(Application):
 
     def start(self):
         logging.basicConfig(level=logging.INFO)
-        asyncio.run(self.run())
+        try:
+            asyncio.run(self.run())
+        except KeyboardInterrupt:  # the hub stops its services with SIGINT first
+            self.log.info("%s stopped", self.name)
 
 
 main = Reconciler.launch_instance

@@ -28,6 +28,7 @@ from factoryhub.site import Profile
 from ..mixin import SessionOptionsMixin
 from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
+from .budget import BudgetHoldMixin
 from .client import SlurmClient, SlurmError, SlurmUnreachable
 from .cluster import ClusterView, cluster_cache_for
 from .jobscript import ApptainerEnv, JobRequest, PythonEnv, UnsafeJobField, render
@@ -37,7 +38,7 @@ from .watcher import watcher_for
 UNREACHABLE_MESSAGE = "The scheduler is unreachable, try again shortly."
 
 
-class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
+class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     """A JupyterLab session as a Slurm job, charged to one of the user's projects."""
 
     slurm_bin_dir = Unicode("", config=True, help="Directory of sbatch/squeue/scancel (PATH when empty).")
@@ -110,11 +111,11 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             except SlurmError as err:
                 spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
                 return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
-            name = spawner.user.name
+            accounts = view.accounts_of(spawner.user.name)
             return render_form(spawner.offered_profiles(view), spawner._previous_options(),
-                               spawner.default_profile or None, view.accounts_of(name),
+                               spawner.default_profile or None, accounts,
                                spawner.offered_reservations(view), view.idle_gpus if spawner.show_idle_gpus else None,
-                               spawner.gpu_labels)
+                               spawner.gpu_labels, await spawner.project_balances(accounts))
         return form
 
     def offered_profiles(self, view: ClusterView) -> list[Profile]:
@@ -191,16 +192,19 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             job = self.job_request(self.session_request)
         except UnsafeJobField as err:
             raise _refuse(f"Cannot build the job: {err}", "invalid_options") from None
+        await self.hold_budget(self.session_request)
         try:
             self.job_id = await self.client.submit(render(job), self.user.name)
-        except SlurmUnreachable:
-            raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
         except SlurmError as err:
+            await self.close_budget(ran=False)
+            if isinstance(err, SlurmUnreachable):
+                raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
             raise _refuse(f"Slurm refused the session: {err.stderr or err}", "sbatch_failed") from None
         self._output_path = Path(job.output_path.replace("%j", self.job_id))
         self._submitted_at = time.monotonic()
         self.token_sha256 = hashlib.sha256(self.api_token.encode()).hexdigest()
         self._persist_state()
+        await self.attach_budget(self.job_id)
         self.log.info("Submitted job %s for %s (account %s, partition %s)", self.job_id, self._log_name,
                       job.account, job.partition)
         return self.job_id
@@ -216,6 +220,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     async def start(self):
         self.port = 0
         self._port_reported = asyncio.Event()
+        self._job_started = False
         if not self.watcher.reachable and self.watcher.error_since is not None:
             raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503)
         await self.submit_batch_script()
@@ -224,6 +229,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             node = await self._wait_for_session()
         except BaseException:
             self.watcher.unwatch(self.job_id)
+            await self.close_budget(ran=self._job_started)
             raise
         self.watcher.started(self.job_id)
         self.ip = (await self.cluster.view()).node_addresses.get(node, node)
@@ -270,6 +276,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
                                   f"(Slurm reason {job.reason}).", "held_by_limit", 403)
                 if job.running and running_since is None:
                     running_since = time.monotonic()
+                    self._job_started = True
             if running_since is not None and time.monotonic() - running_since > self.port_timeout:
                 raise _refuse(await self._job_ended_message("running, but JupyterLab never reported"),
                               "no_port", 500)
@@ -291,6 +298,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
     def report_port(self, port: int) -> None:
         """Called by the port callback with the server's own token."""
         self.port = port
+        self._job_started = True
         self._persist_state()
         event = getattr(self, "_port_reported", None)
         if event is not None:
@@ -330,6 +338,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
         self.log.warning("Session %s ended: job %s %s", self._log_name, self.job_id,
                          f"{job.state} ({job.reason})" if job else "is no longer known to Slurm")
         watcher.unwatch(self.job_id)
+        await self.close_budget(ran=True)
         self.clear_state()
         return 1
 
@@ -344,6 +353,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             self.log.warning("Could not resume %s: %s", self._log_name, getattr(err, "message", "start timeout"))
             await self._cancel_quietly()
             self.watcher.unwatch(self.job_id)
+            await self.close_budget(ran=True)
             return 1
         self.watcher.started(self.job_id)
         self.server.ip = (await self.cluster.view()).node_addresses.get(node, node)
@@ -362,6 +372,7 @@ class SlurmSessionSpawner(SessionOptionsMixin, SlurmSpawner):
             return
         self.log.info("Stopping %s: cancelling job %s", self._log_name, self.job_id)
         await self._cancel_quietly()
+        await self.close_budget(ran=getattr(self, "_job_started", True))  # after a restart: assume it ran
         if not now:  # wait (bounded) until the shared watcher sees the job release its resources
             self.watcher.expedite(self.job_id)
             deadline = time.monotonic() + 20

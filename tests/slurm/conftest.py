@@ -98,6 +98,8 @@ def cluster_site(cluster: Cluster, workdir: Path, **slurm_settings) -> Path:
     Returns the file; ``edit_site`` changes it further."""
     site = yaml.safe_load((REPO / "site.example.yaml").read_text())
     site["slurm"].update(conf=str(cluster.slurm_conf), **slurm_settings)
+    # sessions tests run unmetered; tests/slurm/test_quota.py registers projects and meters them
+    site["services"]["quota"].update(unregistered_accounts="allow", import_every_seconds=0)
     site["slurm"]["default_environment"]["prefix"] = str(cluster.user_env)
     path = workdir / "site.yaml"
     path.write_text(yaml.safe_dump(site))

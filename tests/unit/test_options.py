@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from factoryhub.site import parse_site
 from factoryhub.spawners.options import (
+    COST_SCRIPT,
     InvalidOptions, form_to_options, parse_user_options, render_form,
 )
 
@@ -71,12 +72,21 @@ def test_any_input_is_either_a_valid_request_or_a_named_refusal(options):
 def test_form_escapes_site_text_and_prefills_previous_choice():
     hostile = PROFILES[0].model_copy(update={"title": "<script>alert(1)</script>", "description": '"><img src=x>'})
     html = render_form([hostile, *PROFILES[1:]], {"profile": "workshop", "walltime_hours": 1.5}, "gpu-1")
-    assert "<script>" not in html and "<img" not in html
+    assert html.count(COST_SCRIPT) == 1
+    assert "<script>" not in html.replace(COST_SCRIPT, "") and "<img" not in html
     assert "&lt;script&gt;" in html
     assert 'value="workshop" checked' in html
     assert 'value="gpu-1" data' in html and 'value="gpu-1" checked' not in html
     assert 'name="walltime_hours" value="1.5"' in html
 
+
+def test_form_labels_projects_with_their_balance_and_profiles_with_their_price():
+    html = render_form(PROFILES, {"account": "sme-visionai"}, "gpu-1", ("proj-climate", "sme-visionai", "proj-x"),
+                       balances={"proj-climate": 12.5, "sme-visionai": 0})
+    assert '<option value="proj-climate" data-remaining="12.50">proj-climate — 12.50 GPU-hours left</option>' in html
+    assert '<option value="sme-visionai" data-remaining="0.00" selected>' in html
+    assert '<option value="proj-x">proj-x</option>' in html  # unmetered: no balance shown
+    assert 'data-price="0.5"' in html and 'id="factoryhub-cost"' in html
 
 
 def test_an_empty_form_field_means_the_profile_default():

@@ -7,6 +7,7 @@ partition) are checked in :mod:`factoryhub.site.checks`.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -74,6 +75,11 @@ class Databases(Section):
         "sqlite:///{state_dir}/jupyterhub.sqlite",
         description="SQLAlchemy URL of the hub's database; {state_dir} is expanded. "
         "PostgreSQL in production, e.g. postgresql://hub@db/jupyterhub.",
+    )
+    quota: str = Field(
+        "sqlite:///{state_dir}/quota.sqlite",
+        description="SQLAlchemy URL of the allocations ledger; {state_dir} is expanded. "
+        "PostgreSQL in production, e.g. postgresql+psycopg://quota@db/quota.",
     )
 
 
@@ -209,10 +215,40 @@ class IdleCuller(Section):
     every_seconds: int = Field(300, ge=10, le=86400, description="How often to look for idle servers.")
 
 
+class Quota(Section):
+    """The allocations service: GPU-hour budgets per project, checked before every session."""
+
+    enabled: bool = Field(True, description="Run the quota service (REST API and pages below /services/quota/).")
+    enforce_at_spawn: bool = Field(
+        True, description="Slurm sessions: hold each session's worst-case cost (GPUs x walltime x price) "
+        "before submitting it, and refuse it when the project's balance cannot cover it.")
+    unregistered_accounts: Literal["refuse", "allow"] = Field(
+        "refuse", description="A Slurm account with no project in the ledger: refuse its sessions, or let them "
+        "run unmetered (migration period).")
+    bind_url: str = Field(
+        "http://127.0.0.1:0", description="Where the service listens (the hub proxies to it); port 0: a free "
+        "port chosen when the hub starts.")
+    import_every_seconds: int = Field(
+        300, ge=0, le=86400, description="How often usage is imported from Slurm accounting (0: never).")
+    limits_owner: Literal["service", "external"] = Field(
+        "service", description="service: allocations are applied to Slurm's own limits (sacctmgr GrpTRESMins) and "
+        "drift is repaired; external: another tool owns them, drift is only reported.")
+    hold_grace_minutes: int = Field(
+        30, ge=1, le=1440, description="A hold outlives its session's walltime by this much before it expires.")
+
+    @field_validator("bind_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.fullmatch(r"http://[A-Za-z0-9.\-]+:[0-9]{1,5}", value):
+            raise ValueError("must look like http://HOST:PORT")
+        return value
+
+
 class Services(Section):
     """Hub-managed services."""
 
     idle_culler: IdleCuller = Field(IdleCuller(), description="Stops servers nobody uses.")
+    quota: Quota = Field(Quota(), description="GPU-hour allocations, usage and holds.")
 
 
 class Site(Section):

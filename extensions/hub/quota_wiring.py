@@ -1,0 +1,76 @@
+"""The quota service in the hub: its process, scopes, roles and the spawner's identity.
+
+Scopes (custom, defined here): ``custom:quota:read`` reads every project,
+``custom:quota:admin`` changes projects and allocations (and reads), ``custom:quota:holds``
+places and closes session holds. Every user may reach the service (to read their own
+projects); admins get quota-admin; the hub's spawner acts as the ``factoryhub-sessions``
+service, whose token is generated once into the state directory.
+"""
+from __future__ import annotations
+
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+from .site import LoadedSite
+
+SERVICE = "factoryhub-quota"
+SESSIONS_IDENTITY = "factoryhub-sessions"
+TOKEN_FILE = "quota-sessions-token"
+SCOPES = {
+    "custom:quota:read": {"description": "Read every project's allocations, usage and balance."},
+    "custom:quota:admin": {"description": "Create and change projects, members and allocations.",
+                           "subscopes": ["custom:quota:read"]},
+    "custom:quota:holds": {"description": "Hold and settle the budget of sessions (the hub's spawner)."},
+}
+
+
+def service_url(bind_url: str) -> str:
+    """``bind_url`` with port 0 replaced by a port that is free now."""
+    host, _, port = bind_url.removeprefix("http://").rpartition(":")
+    if port == "0":
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = str(probe.getsockname()[1])
+    return f"http://{host}:{port}"
+
+
+def sessions_token(state: Path) -> str:
+    path = state / TOKEN_FILE
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_quota(c, loaded: LoadedSite) -> None:
+    site, state = loaded.site, loaded.state_dir
+    quota = site.services.quota
+    if not quota.enabled:
+        return
+    url = service_url(quota.bind_url)
+    slurm = site.sessions.backend == "slurm"
+    command = [sys.executable, "-m", "factoryhub.quota.service",
+               f"--db-url={site.databases.quota.format(state_dir=state)}",
+               f"--import-every={quota.import_every_seconds if slurm else 0}",
+               f"--limits-owner={quota.limits_owner}", f"--hold-grace-minutes={quota.hold_grace_minutes}",
+               f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}"]
+    c.JupyterHub.custom_scopes = dict(SCOPES)
+    c.JupyterHub.services.append({
+        "name": SERVICE, "url": url, "command": command, "display": True, "oauth_no_confirm": True,
+        "oauth_client_allowed_scopes": ["custom:quota:read", "custom:quota:admin"]})
+    access = f"access:services!service={SERVICE}"
+    c.JupyterHub.services.append({"name": SESSIONS_IDENTITY, "api_token": sessions_token(state)})
+    c.JupyterHub.load_roles.extend([
+        {"name": "user", "description": "Standard user privileges, and reading one's own allocations",
+         "scopes": ["self", access]},
+        {"name": "quota-admin", "description": "Manage projects and allocations",
+         "scopes": ["custom:quota:admin", access], "users": sorted(c.Authenticator.admin_users)},
+        {"name": SESSIONS_IDENTITY, "description": "The hub's session spawner: budget holds",
+         "scopes": ["custom:quota:holds", "custom:quota:read", access], "services": [SESSIONS_IDENTITY]},
+    ])
+    if slurm and quota.enforce_at_spawn:
+        c.SlurmSessionSpawner.quota_url = f"{url}/services/{SERVICE}/api/v1/"
+        c.SlurmSessionSpawner.quota_token = sessions_token(state)
+        c.SlurmSessionSpawner.unregistered_accounts = quota.unregistered_accounts

@@ -1,0 +1,132 @@
+"""Changes to projects, members and allocations: each one transaction with its audit entry.
+
+Every function takes an open write session (db.write()) and the acting user, validates
+what the schema cannot (uniqueness, existence), writes, and appends who/when/before/after
+to the audit log. An error raises before anything is committed.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .balances import find_project
+from .ledger import hours, to_seconds
+from .models import Allocation, AuditEntry, Member, Project
+from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate, ProjectUpdate
+
+
+class Conflict(ValueError):
+    """The change contradicts what is stored (field, reason)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+class NotFound(LookupError):
+    pass
+
+
+def project_record(project: Project) -> dict:
+    return {"account": project.account, "title": project.title, "track": project.track.value,
+            "sector": project.sector.value, "contact": project.contact,
+            "members": sorted(m.username for m in project.members)}
+
+
+def allocation_record(allocation: Allocation) -> dict:
+    return {"id": allocation.id, "account": allocation.project.account,
+            "gpu_hours": hours(allocation.gpu_seconds), "cpu_hours": hours(allocation.cpu_seconds),
+            "starts_on": allocation.starts_on.isoformat(), "ends_on": allocation.ends_on.isoformat(),
+            "notes": allocation.notes}
+
+
+def _audit(session: Session, actor: str, action: str, entity: str, entity_id: str,
+           before: dict | None, after: dict | None) -> None:
+    session.add(AuditEntry(actor=actor, action=action, entity=entity, entity_id=entity_id,
+                           before=before, after=after))
+
+
+def create_project(session: Session, actor: str, body: ProjectCreate) -> Project:
+    if session.scalar(select(Project.id).where(Project.account == body.account)) is not None:
+        raise Conflict("account", f"a project for Slurm account {body.account!r} exists already")
+    project = Project(account=body.account, title=body.title, track=body.track, sector=body.sector,
+                      contact=body.contact, members=[Member(username=u) for u in sorted(set(body.members))])
+    session.add(project)
+    session.flush()
+    _audit(session, actor, "create", "project", project.account, None, project_record(project))
+    return project
+
+
+def update_project(session: Session, actor: str, account: str, body: ProjectUpdate) -> Project:
+    project = _project(session, account)
+    before = project_record(project)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise Conflict(field, "may not be null")
+        setattr(project, field, value)
+    session.flush()
+    _audit(session, actor, "update", "project", account, before, project_record(project))
+    return project
+
+
+def set_member(session: Session, actor: str, account: str, username: str, member: bool) -> Project:
+    project = _project(session, account)
+    before = project_record(project)
+    current = {m.username: m for m in project.members}
+    if member and username not in current:
+        project.members.append(Member(username=username))
+    elif not member and username in current:
+        project.members.remove(current[username])
+    else:
+        return project  # nothing changes, nothing to audit
+    session.flush()
+    _audit(session, actor, "add-member" if member else "remove-member", "project", account, before,
+           project_record(project))
+    return project
+
+
+def add_allocation(session: Session, actor: str, account: str, body: AllocationCreate) -> Allocation:
+    project = _project(session, account)
+    allocation = Allocation(project=project, gpu_seconds=to_seconds(body.gpu_hours),
+                            cpu_seconds=to_seconds(body.cpu_hours), starts_on=body.starts_on,
+                            ends_on=body.ends_on, notes=body.notes)
+    session.add(allocation)
+    session.flush()
+    _audit(session, actor, "create", "allocation", str(allocation.id), None, allocation_record(allocation))
+    return allocation
+
+
+def update_allocation(session: Session, actor: str, allocation_id: int, body: AllocationUpdate) -> Allocation:
+    allocation = session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound(f"no allocation {allocation_id}")
+    before = allocation_record(allocation)
+    changes = body.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None:
+            raise Conflict(field, "may not be null")
+        if field in ("gpu_hours", "cpu_hours"):
+            setattr(allocation, field.replace("hours", "seconds"), to_seconds(value))
+        else:
+            setattr(allocation, field, value)
+    if allocation.ends_on < allocation.starts_on:
+        raise Conflict("ends_on", "must not be before starts_on")
+    session.flush()
+    _audit(session, actor, "update", "allocation", str(allocation.id), before, allocation_record(allocation))
+    return allocation
+
+
+def _project(session: Session, account: str) -> Project:
+    try:
+        return find_project(session, account, lock=True)
+    except LookupError as err:
+        raise NotFound(str(err)) from None
+
+
+def audit_entries(session: Session, limit: int = 200, before_id: int | None = None) -> list[dict]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
+             "entity_id": e.entity_id, "before": e.before, "after": e.after} for e in session.scalars(query)]
+

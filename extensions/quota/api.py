@@ -1,0 +1,320 @@
+"""The quota REST API, version 1 (contract: openapi.yaml beside this file).
+
+Authentication is JupyterHub's (tokens for programs, HubOAuth cookies for browsers);
+authorization is by custom scopes:
+
+- any hub user with access to the service reads the projects they are a member of;
+- ``custom:quota:read`` reads every project (support staff, reports);
+- ``custom:quota:admin`` also creates and changes projects, members and allocations;
+- ``custom:quota:holds`` places and closes spawn holds (the hub's session spawner).
+
+Domain errors are JSON ``{"status", "field", "message"}`` with 400/403/404/409.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+
+from jupyterhub.services.auth import HubOAuthenticated
+from pydantic import BaseModel, ValidationError
+from tornado import web
+
+from . import admin, reports
+from factoryhub.spawners.slurm.client import SlurmError
+
+from .balances import UnknownProject, attach_job, close_hold, find_project, is_member, place_hold
+from .db import Database
+from .ledger import session_cost
+from .models import utcnow
+from .schemas import (USERNAME, AllocationCreate, AllocationUpdate, HoldClose, HoldJob, HoldRequest,
+                      ProjectCreate, ProjectUpdate, first_problem)
+
+log = logging.getLogger(__name__)
+
+READ_ALL, ADMIN, HOLDS = "custom:quota:read", "custom:quota:admin", "custom:quota:holds"
+API = "api/v1"
+
+
+class ApiError(web.HTTPError):
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(status, reason=None)
+        self.message, self.field = message, field
+
+
+class ApiHandler(HubOAuthenticated, web.RequestHandler):
+    """JSON in, JSON out; every error a JSON body that names the problem."""
+
+    def initialize(self, db: Database, hold_lifetime: dt.timedelta):
+        self.db, self.hold_lifetime = db, hold_lifetime
+
+    def check_xsrf_cookie(self):
+        # token-authenticated API calls carry no cookie; browser calls go through HubOAuth's check
+        if self.request.headers.get("Authorization"):
+            return None
+        return super().check_xsrf_cookie()
+
+    # --- identity ------------------------------------------------------------------
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.current_user.get("scopes", ())) if self.current_user else set()
+
+    @property
+    def actor(self) -> str:
+        user = self.current_user
+        return f"{user.get('kind', 'user')}:{user['name']}"
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes and not (scope == READ_ALL and ADMIN in self.scopes):
+            raise ApiError(403, f"this needs the {scope} permission")
+
+    def may_read(self, session, account: str):
+        project = self.project(session, account)
+        if READ_ALL in self.scopes or ADMIN in self.scopes:
+            return project
+        if self.current_user.get("kind") == "user" and is_member(session, project, self.current_user["name"]):
+            return project
+        raise ApiError(403, f"you are not a member of project {account}")
+
+    @staticmethod
+    def project(session, account: str):
+        try:
+            return find_project(session, account)
+        except UnknownProject:
+            raise ApiError(404, f"no project {account!r}") from None
+
+    # --- bodies and answers --------------------------------------------------------
+    def body(self, schema: type[BaseModel]):
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ApiError(400, f"the body is not JSON ({err.msg if hasattr(err, 'msg') else err})") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "the body must be a JSON object")
+        try:
+            return schema.model_validate(data)
+        except ValidationError as err:
+            field, reason = first_problem(err)
+            raise ApiError(400, f"{field}: {reason}", field) from None
+
+    def answer(self, payload, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload, default=str))
+
+    def write_error(self, status_code, **kwargs):
+        err = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(err, ApiError):
+            message = err.message
+        elif status_code >= 500:
+            message = "internal error in the quota service (logged)"
+        else:
+            message = self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"status": status_code, "message": message, "field": getattr(err, "field", None)}))
+
+    def get_login_url(self):  # an API answers 403, it does not redirect to a login page
+        raise ApiError(403, "authentication required (a JupyterHub token or the hub's login)")
+
+
+def _authenticated(method):
+    """web.authenticated, but with our JSON 403 instead of a redirect for APIs."""
+    def wrapper(self, *args, **kwargs):
+        if not self.current_user:
+            raise ApiError(403, "authentication required (a JupyterHub token or the hub's login)")
+        return method(self, *args, **kwargs)
+    return wrapper
+
+
+class ProjectsHandler(ApiHandler):
+    @_authenticated
+    def get(self):
+        everyone = self.get_argument("all", "") in ("1", "true") and (READ_ALL in self.scopes or ADMIN in self.scopes)
+        now = utcnow()
+        with self.db.read() as session:
+            member_of = None if everyone else self.current_user["name"]
+            projects = reports.projects_of(session, member_of, self.get_arguments("account")[:100])
+            self.answer({"projects": [reports.summary(session, p, now) for p in projects]})
+
+    @_authenticated
+    def post(self):
+        self.require(ADMIN)
+        body = self.body(ProjectCreate)
+        with self.db.write() as session:
+            project = self._apply(admin.create_project, session, body)
+            record = admin.project_record(project)
+        self.answer(record, 201)
+
+    def _apply(self, change, session, *args):
+        try:
+            return change(session, self.actor, *args)
+        except admin.Conflict as err:
+            raise ApiError(409, f"{err.field}: {err.reason}", err.field) from None
+        except admin.NotFound as err:
+            raise ApiError(404, str(err)) from None
+
+
+class ProjectHandler(ProjectsHandler):
+    @_authenticated
+    def get(self, account):
+        now = utcnow()
+        days = self._days()
+        with self.db.read() as session:
+            project = self.may_read(session, account)
+            payload = reports.summary(session, project, now)
+            payload["daily_usage"] = reports.daily_usage(session, account, now.date() - dt.timedelta(days=days - 1),
+                                                         now)
+        self.answer(payload)
+
+    def _days(self) -> int:
+        text = self.get_argument("days", "30")
+        if not text.isdigit() or not 1 <= int(text) <= 366:
+            raise ApiError(400, "days: must be a whole number from 1 to 366", "days")
+        return int(text)
+
+    @_authenticated
+    def patch(self, account):
+        self.require(ADMIN)
+        body = self.body(ProjectUpdate)
+        with self.db.write() as session:
+            record = admin.project_record(self._apply(admin.update_project, session, account, body))
+        self.answer(record)
+
+
+class MemberHandler(ProjectsHandler):
+    @_authenticated
+    def put(self, account, username):
+        self._set(account, username, True)
+
+    @_authenticated
+    def delete(self, account, username):
+        self._set(account, username, False)
+
+    def _set(self, account, username, member):
+        self.require(ADMIN)
+        if not re.fullmatch(USERNAME, username):
+            raise ApiError(400, "username: has characters or a length that are not allowed", "username")
+        with self.db.write() as session:
+            record = admin.project_record(self._apply(admin.set_member, session, account, username, member))
+        self.answer(record)
+
+
+class AllocationsHandler(ProjectsHandler):
+    @_authenticated
+    def post(self, account):
+        self.require(ADMIN)
+        body = self.body(AllocationCreate)
+        with self.db.write() as session:
+            record = admin.allocation_record(self._apply(admin.add_allocation, session, account, body))
+        self.application.settings["on_allocation_change"](account)
+        self.answer(record, 201)
+
+
+class AllocationHandler(ProjectsHandler):
+    @_authenticated
+    def patch(self, allocation_id):
+        self.require(ADMIN)
+        body = self.body(AllocationUpdate)
+        with self.db.write() as session:
+            record = admin.allocation_record(self._apply(admin.update_allocation, session, int(allocation_id), body))
+        self.application.settings["on_allocation_change"](record["account"])
+        self.answer(record)
+
+
+class UsageCsvHandler(ProjectHandler):
+    @_authenticated
+    def get(self, account):
+        now = utcnow()
+        since = now - dt.timedelta(days=self._days())
+        with self.db.read() as session:
+            self.may_read(session, account)
+            self.set_header("Content-Type", "text/csv; charset=utf-8")
+            self.set_header("Content-Disposition", f'attachment; filename="{account}-usage.csv"')
+            for chunk in reports.usage_csv(reports.usage_records(session, account, since, now)):
+                self.write(chunk)
+        self.finish()
+
+
+class AuditHandler(ApiHandler):
+    @_authenticated
+    def get(self):
+        self.require(ADMIN)
+        before = self.get_argument("before", "")
+        with self.db.read() as session:
+            entries = admin.audit_entries(session, before_id=int(before) if before.isdigit() else None)
+        self.answer({"entries": entries})
+
+
+class HoldsHandler(ApiHandler):
+    @_authenticated
+    def post(self):
+        self.require(HOLDS)
+        body = self.body(HoldRequest)
+        cost = session_cost(body.gpus, body.walltime_hours, body.price)
+        lifetime = dt.timedelta(hours=body.walltime_hours) + self.hold_lifetime
+        try:
+            result = place_hold(self.db, body.account, body.username, body.server_name, cost, lifetime)
+        except UnknownProject:
+            raise ApiError(404, f"project {body.account} has no GPU allocation in FactoryHub; ask the "
+                                f"allocation team to register it", "account") from None
+        payload = {"allowed": result.decision.allowed, "message": result.decision.message,
+                   "hold_id": result.hold_id, "cost_gpu_hours": cost / 3600,
+                   "remaining_gpu_hours": result.balance.remaining / 3600}
+        self.answer(payload, 201 if result.decision.allowed else 403)
+
+
+class HoldJobHandler(ApiHandler):
+    @_authenticated
+    def post(self, hold_id):
+        self.require(HOLDS)
+        attach_job(self.db, int(hold_id), self.body(HoldJob).job_id)
+        self.answer({"hold_id": int(hold_id)})
+
+
+class HoldCloseHandler(ApiHandler):
+    @_authenticated
+    def post(self, hold_id):
+        self.require(HOLDS)
+        closed = close_hold(self.db, int(hold_id), self.body(HoldClose).ran)
+        self.answer({"hold_id": int(hold_id), "closed": closed})
+
+
+class ImportsHandler(ApiHandler):
+    """Import accounting now (instead of waiting for the next pass); answers what changed."""
+
+    @_authenticated
+    async def post(self):
+        self.require(ADMIN)
+        try:
+            report, drifts = await self.settings["run_import"]()
+        except SlurmError as err:
+            log.warning("Import requested by %s failed: %s", self.actor, err)
+            raise ApiError(503, f"Slurm accounting is unavailable: {err}") from None
+        self.answer({"jobs_seen": report.jobs_seen, "rows_changed": report.rows_changed,
+                     "watermark": report.watermark.isoformat(), "limit_drift": [d.describe() for d in drifts]})
+
+
+class HealthHandler(web.RequestHandler):
+    def get(self):
+        self.finish({"status": "ok"})
+
+
+def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
+    """URL patterns below the service prefix (e.g. /services/factoryhub-quota/)."""
+    args = {"db": db, "hold_lifetime": hold_grace}
+    account = r"(?P<account>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})"
+    return [
+        (rf"{prefix}{API}/health", HealthHandler),
+        (rf"{prefix}{API}/projects", ProjectsHandler, args),
+        (rf"{prefix}{API}/projects/{account}", ProjectHandler, args),
+        (rf"{prefix}{API}/projects/{account}/members/(?P<username>[^/]+)", MemberHandler, args),
+        (rf"{prefix}{API}/projects/{account}/allocations", AllocationsHandler, args),
+        (rf"{prefix}{API}/projects/{account}/usage\.csv", UsageCsvHandler, args),
+        (rf"{prefix}{API}/allocations/(?P<allocation_id>[0-9]{{1,12}})", AllocationHandler, args),
+        (rf"{prefix}{API}/audit", AuditHandler, args),
+        (rf"{prefix}{API}/imports", ImportsHandler, args),
+        (rf"{prefix}{API}/holds", HoldsHandler, args),
+        (rf"{prefix}{API}/holds/(?P<hold_id>[0-9]{{1,12}})/job", HoldJobHandler, args),
+        (rf"{prefix}{API}/holds/(?P<hold_id>[0-9]{{1,12}})/close", HoldCloseHandler, args),
+    ]

@@ -1,0 +1,92 @@
+"""Request bodies of the quota API: typed, bounded, unknown keys refused.
+
+A body that does not validate becomes one 400 naming the field and the reason
+(:func:`first_problem`); nothing is written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .models import Sector, Track
+
+SLURM_ACCOUNT = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"
+USERNAME = r"^[a-z_][a-z0-9_\-]{0,31}$"
+Account = Annotated[str, Field(pattern=SLURM_ACCOUNT, description="Slurm account name")]
+Username = Annotated[str, Field(pattern=USERNAME, description="Unix/Slurm user name")]
+Hours = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProjectCreate(Body):
+    account: Account
+    title: str = Field(min_length=1, max_length=200)
+    track: Track = Track.exploratory
+    sector: Sector = Sector.research
+    contact: str = Field("", max_length=254)
+    members: list[Username] = Field(default_factory=list, max_length=10_000)
+
+
+class ProjectUpdate(Body):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    track: Track | None = None
+    sector: Sector | None = None
+    contact: str | None = Field(None, max_length=254)
+
+
+class AllocationCreate(Body):
+    gpu_hours: Hours
+    cpu_hours: Hours = 0
+    starts_on: dt.date
+    ends_on: dt.date
+    notes: str = Field("", max_length=2000)
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on must not be before starts_on")
+        return self
+
+
+class AllocationUpdate(Body):
+    gpu_hours: Hours | None = None
+    cpu_hours: Hours | None = None
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    notes: str | None = Field(None, max_length=2000)
+
+
+class HoldRequest(Body):
+    account: Account
+    username: Username
+    server_name: str = Field("", max_length=255)
+    gpus: int = Field(ge=0, le=1024)
+    walltime_hours: float = Field(gt=0, le=24 * 366, allow_inf_nan=False)
+    price: float = Field(1.0, ge=0, le=1000, allow_inf_nan=False)
+
+
+class HoldJob(Body):
+    job_id: str = Field(pattern=r"^[0-9]{1,20}$")
+
+
+class HoldClose(Body):
+    ran: bool
+
+
+def first_problem(err: ValidationError) -> tuple[str, str]:
+    """(field, reason) of the first validation error, in words a client can act on."""
+    problem = err.errors()[0]
+    field = ".".join(str(p) for p in problem["loc"]) or "body"
+    if problem["type"] == "extra_forbidden":
+        return field, "unknown field"
+    if problem["type"] == "missing":
+        return field, "required"
+    if problem["type"] == "string_pattern_mismatch":
+        return field, "has characters or a length that are not allowed"
+    return field, re.sub(r"^Value error, ", "", problem["msg"])

@@ -1,0 +1,136 @@
+"""``python -m factoryhub.quota.service``: the quota service, started by the hub.
+
+A small tornado application below the service prefix: the REST API (api.py), the pages
+(pages.py), and two background loops — the accounting import every ``import_every``
+seconds and, where the site lets the service own Slurm's limits, the drift repair after
+each import. The hub passes its address, the prefix and a token through the usual
+JUPYTERHUB_* variables.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler
+from tornado import web
+from traitlets import Enum, Float, Int, Unicode
+from traitlets.config import Application
+
+from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
+
+from . import api
+from .balances import project_balance
+from .db import Database
+from .importer import SacctSource, UsageImporter
+from .limits import SlurmLimits, desired_limit, drift
+from .models import utcnow
+from .reports import projects_of
+
+
+class QuotaService(Application):
+    name = "factoryhub-quota"
+    description = __doc__.split("\n\n")[0]
+
+    db_url = Unicode("sqlite:///quota.sqlite", config=True,
+                     help="SQLAlchemy URL of the ledger, e.g. postgresql://quota@db/quota.")
+    import_every = Float(300.0, config=True, help="Seconds between two accounting imports (0: never).")
+    limits_owner = Enum(["service", "external"], "service", config=True,
+                        help="service: allocations are applied to Slurm (sacctmgr GrpTRESMins) and drift is "
+                        "repaired; external: another tool owns Slurm's limits, drift is only reported.")
+    hold_grace_minutes = Int(30, config=True,
+                             help="A hold outlives its session's walltime by this much before it expires.")
+    slurm_conf = Unicode("", config=True, help="slurm.conf to use (Slurm's default when empty).")
+    slurm_bin_dir = Unicode("", config=True, help="Directory of sacct/sacctmgr/sshare (PATH when empty).")
+
+    aliases = {"db-url": "QuotaService.db_url", "import-every": "QuotaService.import_every",
+               "limits-owner": "QuotaService.limits_owner", "slurm-conf": "QuotaService.slurm_conf",
+               "slurm-bin-dir": "QuotaService.slurm_bin_dir", "hold-grace-minutes": "QuotaService.hold_grace_minutes"}
+
+    @property
+    def client(self) -> SlurmClient:
+        return SlurmClient(bin_dir=Path(self.slurm_bin_dir) if self.slurm_bin_dir else None,
+                           slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None)
+
+    def make_app(self, db: Database, prefix: str) -> web.Application:
+        handlers = [
+            (rf"{prefix}oauth_callback", HubOAuthCallbackHandler),
+            *api.routes(prefix, db, dt.timedelta(minutes=self.hold_grace_minutes)),
+        ]
+        return web.Application(handlers, cookie_secret=os.urandom(32), on_allocation_change=self.allocation_changed,
+                               run_import=self.import_now, service_prefix=prefix)
+
+    # --- Slurm limits ------------------------------------------------------------------
+    def allocation_changed(self, account: str) -> None:
+        if self.limits_owner == "service":
+            asyncio.ensure_future(self._apply_limits([account]))
+
+    async def _apply_limits(self, accounts: list[str] | None = None, repair: bool = True) -> list:
+        """Compare each project's Slurm budget with the ledger; set it where it drifted."""
+        limits, now = SlurmLimits(self.client), utcnow()
+        with self.db.read() as session:
+            projects = [p for p in projects_of(session, None) if accounts is None or p.account in accounts]
+            balances = [project_balance(session, p, now) for p in projects]
+        # holds are the hub's own bookkeeping: Slurm's budget is allocated - used
+        remaining = {b.account: max(0, b.allocated - b.used) for b in balances}
+        found = []
+        try:
+            budgets = await limits.budgets(sorted(remaining))
+            for account, seconds in remaining.items():
+                budget = budgets.get(account)
+                problem = drift(budget, seconds) if budget else None
+                if problem is None:
+                    continue
+                found.append(problem)
+                if repair and self.limits_owner == "service":
+                    self.log.info("Setting Slurm GPU budget: %s", problem.describe())
+                    await limits.set_limit(account, desired_limit(budget, seconds))
+                else:
+                    self.log.warning("Slurm limit drift (owned externally): %s", problem.describe())
+        except SlurmError as err:
+            self.log.warning("Could not compare Slurm limits: %s", err)
+        return found
+
+    async def import_now(self):
+        """One accounting import, then the Slurm limits compared (and repaired if ours)."""
+        async with self._import_lock:
+            report = await self.importer.run()
+            return report, await self._apply_limits()
+
+    async def _import_loop(self) -> None:
+        while self.import_every > 0:
+            try:
+                await self.import_now()
+            except SlurmError as err:
+                self.log.warning("Accounting import skipped: %s", err)
+            except Exception:  # keep serving; the next pass retries
+                self.log.exception("Accounting import failed")
+            await asyncio.sleep(self.import_every)
+
+    async def serve(self) -> None:
+        self.db = Database(self.db_url)
+        self.db.upgrade()
+        self.importer = UsageImporter(self.db, SacctSource(self.client))
+        self._import_lock = asyncio.Lock()
+        url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/factoryhub-quota/")
+        self.make_app(self.db, prefix).listen(url.port, url.hostname)
+        self.log.info("Quota service on %s (prefix %s, ledger %s)", url.geturl(), prefix,
+                      self.db.engine.url.render_as_string(hide_password=True))
+        await self._import_loop() if self.import_every > 0 else await asyncio.Event().wait()
+
+    def start(self):
+        logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+        try:
+            asyncio.run(self.serve())
+        except KeyboardInterrupt:  # the hub stops its services with SIGINT first
+            self.log.info("%s stopped", self.name)
+
+
+main = QuotaService.launch_instance
+
+if __name__ == "__main__":
+    main()
