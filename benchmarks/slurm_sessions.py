@@ -205,12 +205,27 @@ def measure(bench: Bench, runs: int, storm: int, window: float) -> dict:
     return result
 
 
+def register_projects(hub: HubProcess, token: str) -> None:
+    """Every test-cluster account as a project with a large allocation (spawns place holds)."""
+    api = f"{hub.url}/services/factoryhub-quota/api/v1"
+    headers = {"Authorization": f"token {token}"}
+    wait_until(lambda: requests.get(f"{api}/health", timeout=2).status_code == 200, 60, "quota service")
+    for account, members in (("proj-climate", USERS), ("proj-genomics", ("carol",)), ("sme-visionai", ("alice",))):
+        requests.post(f"{api}/projects", headers=headers, timeout=30,
+                      json={"account": account, "title": account, "members": list(members)}).raise_for_status()
+        requests.post(f"{api}/projects/{account}/allocations", headers=headers, timeout=30,
+                      json={"gpu_hours": 10**6, "starts_on": "2000-01-01", "ends_on": "2100-12-31"}
+                      ).raise_for_status()
+
+
 def start_hubs(workdir: Path, slurm_conf: str, user_env: str):
     site = yaml.safe_load((REPO / "site.example.yaml").read_text())
     site["slurm"]["conf"] = slurm_conf
     site["slurm"]["default_environment"]["prefix"] = user_env
     site["sessions"]["named_servers_per_user"] = 10
     site["services"]["idle_culler"]["enabled"] = False
+    # sessions are metered as in production (a hold per spawn); imports are benchmarked elsewhere
+    site["services"]["quota"].update(import_every_seconds=0, unregistered_accounts="refuse")
     site["profiles"].append({"id": "bench-cpu", "title": "bench", "partition": "cpu", "cpus": 1, "memory_gb": 1,
                              "max_walltime_hours": 1, "default_walltime_hours": 1})
     (workdir / "fh").mkdir()
@@ -243,8 +258,10 @@ def main() -> int:
             results["stock"] = measure(Bench("stock", stock_hub, token, {"profile": "cpu"}), args.runs,
                                        args.storm, args.window)
         with fh_hub:
-            results["factoryhub"] = measure(Bench("factoryhub", fh_hub, fh_hub.api_token("ops"),
-                                                  {"profile": "bench-cpu"}), args.runs, args.storm, args.window)
+            token = fh_hub.api_token("ops")
+            register_projects(fh_hub, token)
+            results["factoryhub"] = measure(Bench("factoryhub", fh_hub, token, {"profile": "bench-cpu"}),
+                                            args.runs, args.storm, args.window)
     floor = statistics.median(floors)
     print(f"\nCPUs: {topology}")
     print(f"\nspawn latency, request -> ready, median of {args.runs} (idle cluster)")

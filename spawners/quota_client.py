@@ -47,10 +47,10 @@ class QuotaClient:
             raise QuotaUnavailable(f"quota service answered {response.code} without JSON") from None
 
     async def hold(self, account: str, username: str, server_name: str, gpus: int, walltime_hours: float,
-                   price: float) -> HoldAnswer:
+                   price: float, max_pending_hours: float = 0) -> HoldAnswer:
         code, body = await self._call("POST", "holds", {
             "account": account, "username": username, "server_name": server_name, "gpus": gpus,
-            "walltime_hours": walltime_hours, "price": price})
+            "walltime_hours": walltime_hours, "price": price, "max_pending_hours": max_pending_hours})
         if code == 404 and body.get("field") == "account":
             return HoldAnswer(False, body.get("message", ""), unregistered=True)
         if code not in (201, 403):

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   slurm-wlm slurmdbd munge mariadb-server sudo procps python3-venv  # the test cluster
   chromium                                                           # browser tier
+  postgresql                                                         # postgres tier (quota ledger)
   nodejs npm                                                         # configurable-http-proxy
   iproute2 git make                                                  # ss, clone, make
 )

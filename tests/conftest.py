@@ -1,6 +1,6 @@
 """Test tiers, CI strictness and the per-tier summary.
 
-Tiers are markers: unit (unmarked), hub, slurm, browser. Under CI (CI=true) a tier that
+Tiers are markers: unit (unmarked), hub, postgres, slurm, browser. Under CI (CI=true) a tier that
 cannot run fails instead of skipping, and any skip fails the run.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-TIERS = ("browser", "slurm", "hub")  # the first marker found names a test's tier
+TIERS = ("browser", "slurm", "postgres", "hub")  # the first marker found names a test's tier
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _outcomes: dict[str, Counter] = {}
 
@@ -28,8 +28,8 @@ def unavailable(reason: str) -> None:
 
 
 def pytest_collection_modifyitems(items):
-    """Fast tiers first: unit, hub, slurm, browser (stable within a tier)."""
-    order = {"unit": 0, "hub": 1, "slurm": 2, "browser": 3}
+    """Fast tiers first: unit, hub, postgres, slurm, browser (stable within a tier)."""
+    order = {"unit": 0, "hub": 1, "postgres": 2, "slurm": 3, "browser": 4}
     items.sort(key=lambda item: order[tier_of(item)])
 
 
@@ -51,7 +51,8 @@ def pytest_terminal_summary(terminalreporter):
 
 # Processes a test run may start; none may outlive it.
 LEFTOVER_MARKERS = (b"jupyterhub", b"configurable-http-proxy", b"jupyterhub_idle_culler",
-                    b"factoryhub.spawners.slurm.reconciler", b"jupyter-server", b"chromium")
+                    b"factoryhub.spawners.slurm.reconciler", b"factoryhub.quota.service", b"jupyter-server",
+                    b"chromium", b"factoryhub-pg-")
 
 
 def _start_ticks(pid: str | int) -> int:
@@ -86,3 +87,22 @@ def pytest_sessionfinish(session, exitstatus):
         print("\nProcesses left behind by the tests:\n  " + "\n  ".join(leftovers))
         if session.exitstatus == 0:
             session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole run (Debian's postgresql package)."""
+    from tests.harness.postgres import PostgresServer, postgres_bin
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        unavailable("PostgreSQL is not installed (Debian package postgresql; tests/bootstrap.sh installs it)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        unavailable("the psycopg driver is not installed (pip install -e .[test])")
+    if os.geteuid() != 0:
+        unavailable("PostgreSQL tests start a server as the postgres user: run them as root")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()

@@ -55,7 +55,8 @@ def configure_quota(c, loaded: LoadedSite) -> None:
                f"--db-url={site.databases.quota.format(state_dir=state)}",
                f"--import-every={quota.import_every_seconds if slurm else 0}",
                f"--limits-owner={quota.limits_owner}", f"--hold-grace-minutes={quota.hold_grace_minutes}",
-               f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}"]
+               f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}",
+               f"--site-name={site.name}"]
     c.JupyterHub.custom_scopes = dict(SCOPES)
     c.JupyterHub.services.append({
         "name": SERVICE, "url": url, "command": command, "display": True, "oauth_no_confirm": True,

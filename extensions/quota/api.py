@@ -77,6 +77,21 @@ class ApiHandler(HubOAuthenticated, web.RequestHandler):
             return project
         raise ApiError(403, f"you are not a member of project {account}")
 
+    def apply(self, change, session, *args):
+        """Run an admin change as the caller; domain errors become 404/409 naming the field."""
+        try:
+            return change(session, self.actor, *args)
+        except admin.Conflict as err:
+            raise ApiError(409, f"{err.field}: {err.reason}", err.field) from None
+        except admin.NotFound as err:
+            raise ApiError(404, str(err)) from None
+
+    def days(self) -> int:
+        text = self.get_argument("days", "30")
+        if not text.isdigit() or not 1 <= int(text) <= 366:
+            raise ApiError(400, "days: must be a whole number from 1 to 366", "days")
+        return int(text)
+
     @staticmethod
     def project(session, account: str):
         try:
@@ -142,24 +157,15 @@ class ProjectsHandler(ApiHandler):
         self.require(ADMIN)
         body = self.body(ProjectCreate)
         with self.db.write() as session:
-            project = self._apply(admin.create_project, session, body)
-            record = admin.project_record(project)
+            record = admin.project_record(self.apply(admin.create_project, session, body))
         self.answer(record, 201)
 
-    def _apply(self, change, session, *args):
-        try:
-            return change(session, self.actor, *args)
-        except admin.Conflict as err:
-            raise ApiError(409, f"{err.field}: {err.reason}", err.field) from None
-        except admin.NotFound as err:
-            raise ApiError(404, str(err)) from None
 
-
-class ProjectHandler(ProjectsHandler):
+class ProjectHandler(ApiHandler):
     @_authenticated
     def get(self, account):
         now = utcnow()
-        days = self._days()
+        days = self.days()
         with self.db.read() as session:
             project = self.may_read(session, account)
             payload = reports.summary(session, project, now)
@@ -167,22 +173,16 @@ class ProjectHandler(ProjectsHandler):
                                                          now)
         self.answer(payload)
 
-    def _days(self) -> int:
-        text = self.get_argument("days", "30")
-        if not text.isdigit() or not 1 <= int(text) <= 366:
-            raise ApiError(400, "days: must be a whole number from 1 to 366", "days")
-        return int(text)
-
     @_authenticated
     def patch(self, account):
         self.require(ADMIN)
         body = self.body(ProjectUpdate)
         with self.db.write() as session:
-            record = admin.project_record(self._apply(admin.update_project, session, account, body))
+            record = admin.project_record(self.apply(admin.update_project, session, account, body))
         self.answer(record)
 
 
-class MemberHandler(ProjectsHandler):
+class MemberHandler(ApiHandler):
     @_authenticated
     def put(self, account, username):
         self._set(account, username, True)
@@ -196,37 +196,37 @@ class MemberHandler(ProjectsHandler):
         if not re.fullmatch(USERNAME, username):
             raise ApiError(400, "username: has characters or a length that are not allowed", "username")
         with self.db.write() as session:
-            record = admin.project_record(self._apply(admin.set_member, session, account, username, member))
+            record = admin.project_record(self.apply(admin.set_member, session, account, username, member))
         self.answer(record)
 
 
-class AllocationsHandler(ProjectsHandler):
+class AllocationsHandler(ApiHandler):
     @_authenticated
     def post(self, account):
         self.require(ADMIN)
         body = self.body(AllocationCreate)
         with self.db.write() as session:
-            record = admin.allocation_record(self._apply(admin.add_allocation, session, account, body))
+            record = admin.allocation_record(self.apply(admin.add_allocation, session, account, body))
         self.application.settings["on_allocation_change"](account)
         self.answer(record, 201)
 
 
-class AllocationHandler(ProjectsHandler):
+class AllocationHandler(ApiHandler):
     @_authenticated
     def patch(self, allocation_id):
         self.require(ADMIN)
         body = self.body(AllocationUpdate)
         with self.db.write() as session:
-            record = admin.allocation_record(self._apply(admin.update_allocation, session, int(allocation_id), body))
+            record = admin.allocation_record(self.apply(admin.update_allocation, session, int(allocation_id), body))
         self.application.settings["on_allocation_change"](record["account"])
         self.answer(record)
 
 
-class UsageCsvHandler(ProjectHandler):
+class UsageCsvHandler(ApiHandler):
     @_authenticated
     def get(self, account):
         now = utcnow()
-        since = now - dt.timedelta(days=self._days())
+        since = now - dt.timedelta(days=self.days())
         with self.db.read() as session:
             self.may_read(session, account)
             self.set_header("Content-Type", "text/csv; charset=utf-8")
@@ -252,7 +252,8 @@ class HoldsHandler(ApiHandler):
         self.require(HOLDS)
         body = self.body(HoldRequest)
         cost = session_cost(body.gpus, body.walltime_hours, body.price)
-        lifetime = dt.timedelta(hours=body.walltime_hours) + self.hold_lifetime
+        # a safety net for holds nobody closes: queue wait + walltime + grace, then it counts no more
+        lifetime = dt.timedelta(hours=body.max_pending_hours + body.walltime_hours) + self.hold_lifetime
         try:
             result = place_hold(self.db, body.account, body.username, body.server_name, cost, lifetime)
         except UnknownProject:

@@ -77,8 +77,9 @@ def upsert_usage(session: Session, usages: Sequence[JobUsage]) -> int:
         differs = or_(*(getattr(UsageRecord, c).is_distinct_from(getattr(statement.excluded, c)) for c in _UPDATED))
         statement = statement.on_conflict_do_update(
             index_elements=["cluster", "job_id"], set_={c: getattr(statement.excluded, c) for c in _UPDATED},
-            where=differs)  # an unchanged row is not rewritten: a re-import changes nothing
-        changed += session.connection().execute(statement, [u.as_row() for u in usages[i:i + UPSERT_BATCH]]).rowcount
+            where=differs).returning(UsageRecord.id)  # an unchanged row is not rewritten, nor returned
+        # count returned rows: executemany's rowcount is -1 on some drivers (psycopg)
+        changed += len(session.connection().execute(statement, [u.as_row() for u in usages[i:i + UPSERT_BATCH]]).all())
     return changed
 
 

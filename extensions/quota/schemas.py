@@ -69,6 +69,8 @@ class HoldRequest(Body):
     gpus: int = Field(ge=0, le=1024)
     walltime_hours: float = Field(gt=0, le=24 * 366, allow_inf_nan=False)
     price: float = Field(1.0, ge=0, le=1000, allow_inf_nan=False)
+    max_pending_hours: float = Field(0, ge=0, le=24 * 31, allow_inf_nan=False,
+                                     description="How long the session may wait in the queue before it starts.")
 
 
 class HoldJob(Body):

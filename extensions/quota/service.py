@@ -22,7 +22,7 @@ from traitlets.config import Application
 
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 
-from . import api
+from . import api, pages
 from .balances import project_balance
 from .db import Database
 from .importer import SacctSource, UsageImporter
@@ -45,10 +45,12 @@ class QuotaService(Application):
                              help="A hold outlives its session's walltime by this much before it expires.")
     slurm_conf = Unicode("", config=True, help="slurm.conf to use (Slurm's default when empty).")
     slurm_bin_dir = Unicode("", config=True, help="Directory of sacct/sacctmgr/sshare (PATH when empty).")
+    site_name = Unicode("FactoryHub", config=True, help="The site's name, shown in the pages' navigation bar.")
 
     aliases = {"db-url": "QuotaService.db_url", "import-every": "QuotaService.import_every",
                "limits-owner": "QuotaService.limits_owner", "slurm-conf": "QuotaService.slurm_conf",
-               "slurm-bin-dir": "QuotaService.slurm_bin_dir", "hold-grace-minutes": "QuotaService.hold_grace_minutes"}
+               "slurm-bin-dir": "QuotaService.slurm_bin_dir", "hold-grace-minutes": "QuotaService.hold_grace_minutes",
+               "site-name": "QuotaService.site_name"}
 
     @property
     def client(self) -> SlurmClient:
@@ -59,9 +61,11 @@ class QuotaService(Application):
         handlers = [
             (rf"{prefix}oauth_callback", HubOAuthCallbackHandler),
             *api.routes(prefix, db, dt.timedelta(minutes=self.hold_grace_minutes)),
+            *pages.routes(prefix, db),
         ]
-        return web.Application(handlers, cookie_secret=os.urandom(32), on_allocation_change=self.allocation_changed,
-                               run_import=self.import_now, service_prefix=prefix)
+        return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True,
+                               on_allocation_change=self.allocation_changed, run_import=self.import_now,
+                               service_prefix=prefix, site_name=self.site_name, template_path=str(pages.TEMPLATES))
 
     # --- Slurm limits ------------------------------------------------------------------
     def allocation_changed(self, account: str) -> None:

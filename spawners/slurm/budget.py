@@ -50,7 +50,7 @@ class BudgetHoldMixin(LoggingConfigurable):
             return
         try:
             answer = await self.quota.hold(request.account, self.user.name, self.name or "", request.gpu_count,
-                                           request.walltime_hours, request.profile.price)
+                                           request.walltime_hours, request.profile.price, self.start_timeout / 3600)
         except QuotaUnavailable as err:
             self.log.warning("No budget hold for %s: %s", self._log_name, err)
             raise refuse(QUOTA_UNAVAILABLE, "quota_unavailable", 503) from None

@@ -106,3 +106,53 @@ def test_usage_csv_has_a_header_and_a_download_name(hub, climate):
     assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/csv")
     assert 'filename="proj-climate-usage.csv"' in resp.headers["Content-Disposition"]
     assert resp.text.splitlines()[0].startswith("cluster,job_id,account,username")
+
+
+# --- pages (browsers log in through the hub: HubOAuth) ------------------------------------
+
+def page_session(hub, who) -> requests.Session:
+    session = hub.login(who)
+    resp = session.get(f"{hub.url}/services/factoryhub-quota/", timeout=30)  # OAuth round trip through the hub
+    assert resp.status_code == 200 and resp.url.endswith("/services/factoryhub-quota/"), resp.url
+    return session
+
+
+def xsrf(session, hub, path) -> str:
+    import re
+    page = session.get(f"{hub.url}/services/factoryhub-quota/{path}", timeout=30).text
+    return re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+
+
+def test_a_member_sees_their_balances_read_only(hub, climate):
+    session = page_session(hub, "researcher")
+    page = session.get(f"{hub.url}/services/factoryhub-quota/", timeout=30).content.decode()
+    assert 'data-account="proj-climate"' in page and "sme-visionai" not in page
+    assert "Manage allocations" not in page and "<form" not in page
+    denied = session.get(f"{hub.url}/services/factoryhub-quota/admin", timeout=30)
+    assert denied.status_code == 403
+
+
+def test_admin_pages_create_and_refuse_with_the_reason(hub, climate):
+    session = page_session(hub, "admin")
+    admin_page = session.get(f"{hub.url}/services/factoryhub-quota/admin", timeout=30).content.decode()
+    assert 'data-account="proj-climate"' in admin_page and 'id="fh-audit"' in admin_page
+    token = xsrf(session, hub, "admin")
+    bad = session.post(f"{hub.url}/services/factoryhub-quota/admin/projects", timeout=30,
+                       data={"_xsrf": token, "account": "bad account!", "title": "x", "track": "scaling",
+                             "sector": "sme"})
+    assert bad.status_code == 400 and "Not created — account:" in bad.content.decode()
+    assert 'value="x"' in bad.content.decode()  # what the admin typed is kept
+    good = session.post(f"{hub.url}/services/factoryhub-quota/admin/projects", timeout=30,
+                        data={"_xsrf": token, "account": "sme-robotics", "title": "Robotics SME", "track": "scaling",
+                              "sector": "sme", "members": "researcher, admin"})
+    assert good.status_code == 200 and good.url.endswith("/admin/projects/sme-robotics?created=1")
+    assert "Project created." in good.content.decode()
+    refused = session.post(f"{hub.url}/services/factoryhub-quota/admin/projects/sme-robotics/allocations", timeout=30,
+                           data={"_xsrf": token, "gpu_hours": "50", "starts_on": "2026-12-31",
+                                 "ends_on": "2026-01-01"})
+    assert refused.status_code == 400 and "ends_on must not be before starts_on" in refused.content.decode()
+    assert call(hub, "admin", "GET", "projects/sme-robotics").json()["allocations"] == []
+    no_xsrf = session.post(f"{hub.url}/services/factoryhub-quota/admin/projects", timeout=30,
+                           data={"account": "sme-x", "title": "x"})
+    assert no_xsrf.status_code == 403
+    assert call(hub, "admin", "GET", "projects/sme-x").status_code == 404

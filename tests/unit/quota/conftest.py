@@ -10,9 +10,14 @@ from factoryhub.quota.models import Allocation, Member, Project, Sector, Track
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'quota.sqlite'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request, tmp_path):
+    """A migrated, empty ledger: every ledger test runs on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'quota.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_server").database()
+    database = Database(url)
     database.upgrade()
     yield database
     database.dispose()
