@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -50,12 +51,24 @@ def project(hub, account) -> dict:
     return call(hub, "ops", "GET", f"projects/{account}").json()
 
 
-def set_remaining(hub, account, gpu_hours):
-    """Make the project's balance exactly ``gpu_hours`` whatever earlier tests used."""
+def set_remaining(hub, account, gpu_hours, through_page=False):
+    """Make the project's balance exactly ``gpu_hours`` whatever earlier tests used: through the
+    API, or through the admin page's allocation form (login, OAuth, xsrf: what a browser sends)."""
     p = project(hub, account)
     allocated = p["allocated_gpu_hours"] - p["remaining_gpu_hours"] + gpu_hours
-    resp = call(hub, "ops", "PATCH", f"allocations/{p['allocations'][0]['id']}", json={"gpu_hours": allocated})
-    assert resp.status_code == 200, resp.text
+    allocation = p["allocations"][0]
+    if not through_page:
+        resp = call(hub, "ops", "PATCH", f"allocations/{allocation['id']}", json={"gpu_hours": allocated})
+        assert resp.status_code == 200, resp.text
+        return
+    session = hub.login("ops")
+    service = f"{hub.url}/services/factoryhub-quota/"
+    page = session.get(f"{service}admin/projects/{account}", timeout=30).content.decode()
+    token = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+    resp = session.post(f"{service}admin/allocations/{allocation['id']}", timeout=30, data={
+        "_xsrf": token, "gpu_hours": f"{allocated:.6f}", "starts_on": allocation["starts_on"],
+        "ends_on": allocation["ends_on"], "cpu_hours": "0", "notes": "raised for the workshop"})
+    assert resp.status_code == 200 and "Saved." in resp.content.decode(), resp.text[:500]
 
 
 def finished(cluster, job_ids) -> list[tuple[int, int]]:
@@ -123,7 +136,7 @@ def test_an_over_budget_spawn_is_refused_at_once_then_runs_after_the_allocation_
     assert time.monotonic() - started < 10
     assert slurm_cluster.run("squeue", "--noheader", "--user=alice").stdout.strip() == ""
 
-    set_remaining(hub, "sme-visionai", 10)
+    set_remaining(hub, "sme-visionai", 10, through_page=True)  # as an admin does, in the hub page
     wait_until(lambda: slurm_budget(slurm_cluster, "sme-visionai") is not None, 30, "GrpTRESMins set")
     raw = slurm_raw(slurm_cluster, "sme-visionai")
     assert slurm_budget(slurm_cluster, "sme-visionai") == raw + 10 * 60
