@@ -86,11 +86,15 @@ class ApiHandler(HubOAuthenticated, web.RequestHandler):
         except admin.NotFound as err:
             raise ApiError(404, str(err)) from None
 
-    def days(self) -> int:
-        text = self.get_argument("days", "30")
-        if not text.isdigit() or not 1 <= int(text) <= 366:
-            raise ApiError(400, "days: must be a whole number from 1 to 366", "days")
+    def bounded(self, name: str, default: int, low: int, high: int) -> int:
+        """A whole-number query parameter within [low, high], or a 400 naming it."""
+        text = self.get_argument(name, str(default))
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise ApiError(400, f"{name}: must be a whole number from {low} to {high}", name)
         return int(text)
+
+    def days(self) -> int:
+        return self.bounded("days", 30, 1, 366)
 
     @staticmethod
     def project(session, account: str):
@@ -146,11 +150,15 @@ class ProjectsHandler(ApiHandler):
     @_authenticated
     def get(self):
         everyone = self.get_argument("all", "") in ("1", "true") and (READ_ALL in self.scopes or ADMIN in self.scopes)
+        limit, offset = self.bounded("limit", 50, 1, 500), self.bounded("offset", 0, 0, 10**9)
+        accounts = self.get_arguments("account")[:100]
         now = utcnow()
         with self.db.read() as session:
             member_of = None if everyone else self.current_user["name"]
-            projects = reports.projects_of(session, member_of, self.get_arguments("account")[:100])
-            self.answer({"projects": [reports.summary(session, p, now) for p in projects]})
+            projects = reports.projects_of(session, member_of, accounts, limit, offset)
+            total = reports.count_projects(session, member_of, accounts)
+            self.answer({"projects": reports.summaries(session, projects, now), "total": total,
+                         "limit": limit, "offset": offset})
 
     @_authenticated
     def post(self):

@@ -44,26 +44,32 @@ def used_in(session: Session, account: str, start: dt.datetime, end: dt.datetime
     return int(finished) + sum(accrued(gpus, start_at, None, now) for gpus, start_at in running)
 
 
-def held_for(session: Session, project: Project, now: dt.datetime) -> int:
-    """The part of each hold that accounting has not counted yet.
+def held_by_project(session: Session, project_ids: list[int], now: dt.datetime) -> dict[int, int]:
+    """The part of each hold that accounting has not counted yet, summed per project.
 
     An open hold counts in full minus what its job has accrued; a settled hold keeps
     counting until its job's final record is imported (so the gap between a session's end
     and the next import cannot be spent twice). Expired and released holds count nothing.
     """
     holds = session.execute(
-        select(Hold.gpu_seconds, Hold.state, UsageRecord.gpus, UsageRecord.start_at, UsageRecord.end_at)
-        .outerjoin(UsageRecord, (UsageRecord.job_id == Hold.job_id) & (UsageRecord.account == project.account))
-        .where(Hold.project_id == project.id, Hold.state.in_((HoldState.open, HoldState.settled)),
+        select(Hold.project_id, Hold.gpu_seconds, Hold.state, UsageRecord.gpus, UsageRecord.start_at,
+               UsageRecord.end_at)
+        .join(Project, Project.id == Hold.project_id)
+        .outerjoin(UsageRecord, (UsageRecord.job_id == Hold.job_id) & (UsageRecord.account == Project.account))
+        .where(Hold.project_id.in_(project_ids), Hold.state.in_((HoldState.open, HoldState.settled)),
                Hold.expires_at > now)
     ).all()
-    held = 0
-    for cost, state, gpus, start_at, end_at in holds:
+    held: dict[int, int] = {}
+    for project_id, cost, state, gpus, start_at, end_at in holds:
         if state is HoldState.settled and end_at is not None:
             continue
         counted = accrued(gpus, start_at, end_at, now) if start_at is not None else 0
-        held += max(0, cost - counted)
+        held[project_id] = held.get(project_id, 0) + max(0, cost - counted)
     return held
+
+
+def held_for(session: Session, project: Project, now: dt.datetime) -> int:
+    return held_by_project(session, [project.id], now).get(project.id, 0)
 
 
 def project_balance(session: Session, project: Project, now: dt.datetime) -> Balance:

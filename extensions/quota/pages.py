@@ -60,7 +60,7 @@ class MinePage(PageHandler):
     def get(self):
         now = utcnow()
         with self.db.read() as session:
-            projects = [reports.summary(session, p, now) for p in reports.projects_of(session, self.current_user["name"])]
+            projects = reports.summaries(session, reports.projects_of(session, self.current_user["name"]), now)
         self.page("mine.html", title="My allocations", projects=projects)
 
 
@@ -73,7 +73,7 @@ class AdminPage(PageHandler):
     def render_admin(self, status: int = 200, message: str = "", form: dict | None = None, kind: str = "info"):
         now = utcnow()
         with self.db.read() as session:
-            projects = [reports.summary(session, p, now) for p in reports.projects_of(session, None)]
+            projects = reports.summaries(session, reports.projects_of(session, None), now)
             top = reports.top_consumers(session, now - dt.timedelta(days=30))
             audit = admin.audit_entries(session, limit=30)
         attention = [p for p in projects if p["allocated_gpu_hours"] and

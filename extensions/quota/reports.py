@@ -10,42 +10,93 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, column, func, select, values
 from sqlalchemy.orm import Session, selectinload
 
 from .admin import allocation_record, project_record
-from .balances import project_balance
-from .ledger import accrued, hours
-from .models import Member, Project, UsageRecord
+from .balances import held_by_project
+from .ledger import Balance, accrued, hours
+from .models import Allocation, Member, Project, UsageRecord, UTCDateTime
 
 BURN_DAYS = 7
 
 
-def projects_of(session: Session, username: str | None, accounts: Iterable[str] = ()) -> list[Project]:
-    """The projects ``username`` is a member of (every project when None), optionally only ``accounts``."""
-    query = select(Project).options(selectinload(Project.members), selectinload(Project.allocations)) \
-        .order_by(Project.account)
+def projects_of(session: Session, username: str | None, accounts: Iterable[str] = (),
+                limit: int | None = None, offset: int = 0) -> list[Project]:
+    """The projects ``username`` is a member of (every project when None), optionally only
+    ``accounts``, ordered by account, optionally one page."""
+    query = _projects_query(username, accounts).options(selectinload(Project.members),
+                                                        selectinload(Project.allocations))
+    query = query.order_by(Project.account).offset(offset)
+    return list(session.scalars(query.limit(limit) if limit is not None else query))
+
+
+def count_projects(session: Session, username: str | None, accounts: Iterable[str] = ()) -> int:
+    return session.scalar(select(func.count()).select_from(_projects_query(username, accounts).subquery()))
+
+
+def _projects_query(username: str | None, accounts: Iterable[str]):
+    query = select(Project)
     if username is not None:
         query = query.where(Project.id.in_(select(Member.project_id).where(Member.username == username)))
     accounts = list(accounts)
     if accounts:
         query = query.where(Project.account.in_(accounts))
-    return list(session.scalars(query))
-
-
-def burn_rate(session: Session, account: str, now: dt.datetime, days: int = BURN_DAYS) -> float:
-    """GPU-hours per day over the last ``days`` days (running jobs accrue)."""
-    since = now - dt.timedelta(days=days)
-    rows = session.execute(select(UsageRecord.gpus, UsageRecord.start_at, UsageRecord.end_at)
-                           .where(UsageRecord.account == account, UsageRecord.gpus > 0,
-                                  UsageRecord.start_at < now,
-                                  (UsageRecord.end_at.is_(None)) | (UsageRecord.end_at > since))).all()
-    used = sum(accrued(gpus, max(start, since), end, now) for gpus, start, end in rows)
-    return hours(used) / days
+    return query
 
 
 def summary(session: Session, project: Project, now: dt.datetime) -> dict:
-    balance = project_balance(session, project, now)
+    return summaries(session, [project], now)[0]
+
+
+def summaries(session: Session, projects: list[Project], now: dt.datetime) -> list[dict]:
+    """:func:`summary` of many projects with a fixed number of queries (not per project)."""
+    if not projects:
+        return []
+    ids = [p.id for p in projects]
+    today = now.date()
+    periods = {pid: (first, last, int(total)) for pid, first, last, total in session.execute(
+        select(Allocation.project_id, func.min(Allocation.starts_on), func.max(Allocation.ends_on),
+               func.sum(Allocation.gpu_seconds))
+        .where(Allocation.project_id.in_(ids), Allocation.starts_on <= today, Allocation.ends_on >= today)
+        .group_by(Allocation.project_id))}
+    bounds = {p.account: (_midnight(periods[p.id][0]), _midnight(periods[p.id][1] + dt.timedelta(days=1)))
+              for p in projects if p.id in periods}
+    used = dict.fromkeys(bounds, 0)
+    if bounds:
+        window = values(column("account", String), column("starts", UTCDateTime), column("ends", UTCDateTime),
+                        name="periods").data([(a, s, e) for a, (s, e) in bounds.items()]).cte("periods")
+        in_period = (UsageRecord.account == window.c.account, UsageRecord.start_at >= window.c.starts,
+                     UsageRecord.start_at < window.c.ends)
+        for account, total in session.execute(
+                select(UsageRecord.account, func.sum(UsageRecord.gpu_seconds)).join(window, and_(*in_period))
+                .where(UsageRecord.end_at.is_not(None)).group_by(UsageRecord.account)):
+            used[account] += int(total)
+    accounts = [p.account for p in projects]
+    since = now - dt.timedelta(days=BURN_DAYS)
+    burned = dict.fromkeys(accounts, 0)
+    for account, gpus, start, end, gpu_seconds in session.execute(
+            select(UsageRecord.account, UsageRecord.gpus, UsageRecord.start_at, UsageRecord.end_at,
+                   UsageRecord.gpu_seconds)
+            .where(UsageRecord.account.in_(accounts), UsageRecord.gpus > 0,
+                   (UsageRecord.end_at.is_(None)) | (UsageRecord.start_at >= since))):
+        if end is None:  # running: accrues until now, in the period and in the burn window
+            if account in bounds and bounds[account][0] <= start < bounds[account][1]:
+                used[account] += accrued(gpus, start, None, now)
+            burned[account] += accrued(gpus, max(start, since), None, now)
+        else:
+            burned[account] += gpu_seconds
+    held = held_by_project(session, ids, now)
+    result = []
+    for p in projects:
+        first, last, allocated = periods.get(p.id, (None, None, 0))
+        balance = Balance(p.account, allocated, used.get(p.account, 0), held.get(p.id, 0),
+                          (first, last) if first else None)
+        result.append(_summary(p, balance, hours(burned[p.account]) / BURN_DAYS, now))
+    return result
+
+
+def _summary(project: Project, balance: Balance, burn_per_day: float, now: dt.datetime) -> dict:
     active = [a for a in project.allocations if a.starts_on <= now.date() <= a.ends_on]
     return {
         **project_record(project),
@@ -55,7 +106,7 @@ def summary(session: Session, project: Project, now: dt.datetime) -> dict:
         "allocated_gpu_hours": hours(balance.allocated), "used_gpu_hours": hours(balance.used),
         "held_gpu_hours": hours(balance.held), "remaining_gpu_hours": hours(balance.remaining),
         "used_fraction": balance.used / balance.allocated if balance.allocated else None,
-        "burn_gpu_hours_per_day": burn_rate(session, project.account, now),
+        "burn_gpu_hours_per_day": burn_per_day,
         "active_allocations": len(active),
     }
 

@@ -218,7 +218,7 @@ class IdleCuller(Section):
 class Quota(Section):
     """The allocations service: GPU-hour budgets per project, checked before every session."""
 
-    enabled: bool = Field(True, description="Run the quota service (REST API and pages below /services/quota/).")
+    enabled: bool = Field(True, description="Run the quota service (REST API and pages below /services/factoryhub-quota/).")
     enforce_at_spawn: bool = Field(
         True, description="Slurm sessions: hold each session's worst-case cost (GPUs x walltime x price) "
         "before submitting it, and refuse it when the project's balance cannot cover it.")

@@ -97,3 +97,35 @@ def test_the_audit_log_refuses_updates_and_deletes(db):
             session.execute(text(statement))
     with db.read() as session:
         assert [e.actor for e in session.scalars(select(AuditEntry))] == ["admin"]
+
+
+def test_bulk_summaries_agree_with_the_balance_used_for_holds(db, climate):
+    from factoryhub.quota.models import Allocation, Project, Sector, Track
+    from factoryhub.quota.reports import projects_of, summaries
+
+    with db.write() as session:
+        session.add(Project(account="proj-other", title="Other", track=Track.scaling, sector=Sector.sme,
+                            allocations=[Allocation(gpu_seconds=50 * HOUR, starts_on=dt.date(2026, 11, 20),
+                                                    ends_on=dt.date(2026, 11, 30))]))
+        session.add(Project(account="proj-none", title="No allocation", track=Track.exploratory,
+                            sector=Sector.public))
+        upsert_usage(session, [
+            usage("1", 2, NOW - dt.timedelta(hours=3), NOW - dt.timedelta(hours=2)),
+            usage("2", 1, NOW - dt.timedelta(minutes=30), None),
+            usage("3", 4, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc),   # before proj-other's period
+                  dt.datetime(2026, 11, 19, 1, tzinfo=dt.timezone.utc), account="proj-other"),
+            usage("4", 8, NOW - dt.timedelta(hours=1), NOW, account="proj-other"),
+        ])
+    held = place_hold(db, "proj-other", "alice", "", 2 * HOUR, DAY, now=NOW)
+    attach_job(db, held.hold_id, "4")
+    with db.read() as session:
+        projects = projects_of(session, None)
+        bulk = {s["account"]: s for s in summaries(session, projects, NOW)}
+        for project in projects:
+            b = project_balance(session, project, NOW)
+            s = bulk[project.account]
+            assert (s["allocated_gpu_hours"], s["used_gpu_hours"], s["held_gpu_hours"]) == \
+                (b.allocated / HOUR, b.used / HOUR, b.held / HOUR), project.account
+    assert bulk["proj-other"]["used_gpu_hours"] == 8 and bulk["proj-other"]["held_gpu_hours"] == 0
+    assert bulk["proj-none"]["period"] is None and bulk["proj-none"]["remaining_gpu_hours"] == 0
+    assert bulk["proj-climate"]["burn_gpu_hours_per_day"] == pytest.approx(2.5 / 7)
