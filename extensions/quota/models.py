@@ -113,6 +113,7 @@ class UsageRecord(Base):
         UniqueConstraint("cluster", "job_id", name="uq_usage_job"),
         Index("ix_usage_account_start", "account", "start_at"),
         Index("ix_usage_user_start", "username", "start_at"),
+        Index("ix_usage_end_account", "end_at", "account"),  # running jobs (end_at IS NULL) of some accounts
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -129,6 +130,20 @@ class UsageRecord(Base):
     elapsed_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     gpu_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     cpu_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageDay(Base):
+    """Finished jobs' usage per account and UTC day of their start: the rollup that balances,
+    burn rates and charts read (a year of a project is at most 366 rows, not its jobs).
+    Kept in step with usage_records by the importer, in the same transaction."""
+
+    __tablename__ = "usage_days"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    gpu_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    cpu_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    jobs: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Hold(Base):

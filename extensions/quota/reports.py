@@ -10,13 +10,13 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import String, and_, column, func, select, values
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .admin import allocation_record, project_record
 from .balances import held_by_project
 from .ledger import Balance, accrued, hours
-from .models import Allocation, Member, Project, UsageRecord, UTCDateTime
+from .models import Allocation, Member, Project, UsageDay, UsageRecord
 
 BURN_DAYS = 7
 
@@ -50,48 +50,43 @@ def summary(session: Session, project: Project, now: dt.datetime) -> dict:
 
 
 def summaries(session: Session, projects: list[Project], now: dt.datetime) -> list[dict]:
-    """:func:`summary` of many projects with a fixed number of queries (not per project)."""
+    """:func:`summary` of many projects in a fixed number of queries, whatever their number.
+
+    Finished jobs come from the daily rollup (usage_days, by job start day, so day-aligned
+    periods are exact); running jobs accrue live from their records. balances.project_balance
+    computes the same from the job records one project at a time (tests hold them equal).
+    """
     if not projects:
         return []
-    ids = [p.id for p in projects]
-    today = now.date()
+    ids, accounts, today = [p.id for p in projects], [p.account for p in projects], now.date()
     periods = {pid: (first, last, int(total)) for pid, first, last, total in session.execute(
         select(Allocation.project_id, func.min(Allocation.starts_on), func.max(Allocation.ends_on),
                func.sum(Allocation.gpu_seconds))
         .where(Allocation.project_id.in_(ids), Allocation.starts_on <= today, Allocation.ends_on >= today)
         .group_by(Allocation.project_id))}
-    bounds = {p.account: (_midnight(periods[p.id][0]), _midnight(periods[p.id][1] + dt.timedelta(days=1)))
-              for p in projects if p.id in periods}
-    used = dict.fromkeys(bounds, 0)
-    if bounds:
-        window = values(column("account", String), column("starts", UTCDateTime), column("ends", UTCDateTime),
-                        name="periods").data([(a, s, e) for a, (s, e) in bounds.items()]).cte("periods")
-        in_period = (UsageRecord.account == window.c.account, UsageRecord.start_at >= window.c.starts,
-                     UsageRecord.start_at < window.c.ends)
-        for account, total in session.execute(
-                select(UsageRecord.account, func.sum(UsageRecord.gpu_seconds)).join(window, and_(*in_period))
-                .where(UsageRecord.end_at.is_not(None)).group_by(UsageRecord.account)):
-            used[account] += int(total)
-    accounts = [p.account for p in projects]
-    since = now - dt.timedelta(days=BURN_DAYS)
-    burned = dict.fromkeys(accounts, 0)
-    for account, gpus, start, end, gpu_seconds in session.execute(
-            select(UsageRecord.account, UsageRecord.gpus, UsageRecord.start_at, UsageRecord.end_at,
-                   UsageRecord.gpu_seconds)
-            .where(UsageRecord.account.in_(accounts), UsageRecord.gpus > 0,
-                   (UsageRecord.end_at.is_(None)) | (UsageRecord.start_at >= since))):
-        if end is None:  # running: accrues until now, in the period and in the burn window
-            if account in bounds and bounds[account][0] <= start < bounds[account][1]:
-                used[account] += accrued(gpus, start, None, now)
-            burned[account] += accrued(gpus, max(start, since), None, now)
-        else:
-            burned[account] += gpu_seconds
+    bounds = {p.account: periods[p.id][:2] for p in projects if p.id in periods}
+    burn_from = today - dt.timedelta(days=BURN_DAYS - 1)
+    earliest = min([first for first, _ in bounds.values()] + [burn_from])
+    used, burned = dict.fromkeys(accounts, 0), dict.fromkeys(accounts, 0)
+    for account, day, seconds in session.execute(
+            select(UsageDay.account, UsageDay.day, UsageDay.gpu_seconds)
+            .where(UsageDay.account.in_(accounts), UsageDay.day >= earliest, UsageDay.day <= today)):
+        if account in bounds and bounds[account][0] <= day <= bounds[account][1]:
+            used[account] += seconds
+        if day >= burn_from:
+            burned[account] += seconds
+    since = _midnight(burn_from)
+    for account, gpus, start in session.execute(
+            select(UsageRecord.account, UsageRecord.gpus, UsageRecord.start_at)
+            .where(UsageRecord.end_at.is_(None), UsageRecord.account.in_(accounts), UsageRecord.gpus > 0)):
+        if account in bounds and bounds[account][0] <= start.date() <= bounds[account][1]:
+            used[account] += accrued(gpus, start, None, now)
+        burned[account] += accrued(gpus, max(start, since), None, now)
     held = held_by_project(session, ids, now)
     result = []
     for p in projects:
         first, last, allocated = periods.get(p.id, (None, None, 0))
-        balance = Balance(p.account, allocated, used.get(p.account, 0), held.get(p.id, 0),
-                          (first, last) if first else None)
+        balance = Balance(p.account, allocated, used[p.account], held.get(p.id, 0), (first, last) if first else None)
         result.append(_summary(p, balance, hours(burned[p.account]) / BURN_DAYS, now))
     return result
 
@@ -113,20 +108,13 @@ def _summary(project: Project, balance: Balance, burn_per_day: float, now: dt.da
 
 def daily_usage(session: Session, account: str, since: dt.date, now: dt.datetime) -> list[dict]:
     """GPU-hours per day (by job start day) from ``since`` to today, days without use included."""
-    day = func.date(UsageRecord.start_at)
-    rows = dict(session.execute(
-        select(day, func.sum(UsageRecord.gpu_seconds))
-        .where(UsageRecord.account == account, UsageRecord.start_at >= _midnight(since),
-               UsageRecord.end_at.is_not(None))
-        .group_by(day)).all())
-    running = session.execute(select(UsageRecord.gpus, UsageRecord.start_at).where(
-        UsageRecord.account == account, UsageRecord.start_at >= _midnight(since), UsageRecord.end_at.is_(None))).all()
-    series = {str(k): int(v) for k, v in rows.items()}
-    for gpus, start in running:
-        series[start.date().isoformat()] = series.get(start.date().isoformat(), 0) + accrued(gpus, start, None, now)
-    days = (now.date() - since).days + 1
-    return [{"day": (since + dt.timedelta(days=i)).isoformat(),
-             "gpu_hours": hours(series.get((since + dt.timedelta(days=i)).isoformat(), 0))} for i in range(days)]
+    series = {day: seconds for day, seconds in session.execute(
+        select(UsageDay.day, UsageDay.gpu_seconds).where(UsageDay.account == account, UsageDay.day >= since))}
+    for gpus, start in session.execute(select(UsageRecord.gpus, UsageRecord.start_at).where(
+            UsageRecord.end_at.is_(None), UsageRecord.account == account, UsageRecord.start_at >= _midnight(since))):
+        series[start.date()] = series.get(start.date(), 0) + accrued(gpus, start, None, now)
+    days = [since + dt.timedelta(days=i) for i in range((now.date() - since).days + 1)]
+    return [{"day": day.isoformat(), "gpu_hours": hours(series.get(day, 0))} for day in days]
 
 
 def top_consumers(session: Session, since: dt.datetime, limit: int = 10) -> list[dict]:

@@ -8,12 +8,15 @@ so callers never read "scheduler down" as "job gone".
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import gc
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import orjson
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,19 @@ class SlurmError(RuntimeError):
 
 class SlurmUnreachable(SlurmError):
     """The controller (or accounting database) did not answer: nothing is known."""
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while building a large, acyclic document (it runs synchronously:
+    no other coroutine allocates meanwhile)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -92,8 +108,9 @@ class SlurmClient:
         code 0 and an empty list: that must read as "unknown", never as "no jobs"."""
         out = await self.run(argv, timeout=timeout)
         try:
-            data = json.loads(out)
-        except json.JSONDecodeError as err:
+            with _gc_paused():  # sacct --json: ~2 kB per job; the collector would walk the heap again and
+                data = orjson.loads(out)  # again while a 100,000-job document is built (7x slower)
+        except orjson.JSONDecodeError as err:
             raise SlurmError(argv, 0, f"output is not JSON: {err}") from None
         errors = data.get("errors") if isinstance(data, dict) else None
         if errors:
