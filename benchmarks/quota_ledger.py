@@ -45,7 +45,7 @@ from factoryhub.quota.importer import UsageImporter, refresh_days  # noqa: E402
 from factoryhub.quota.models import (Allocation, ImportState, Member, Project, Sector, Track,  # noqa: E402
                                      UsageRecord)
 from factoryhub.quota.reports import summaries  # noqa: E402
-from factoryhub.quota.service import QuotaService  # noqa: E402
+from factoryhub.quota.service import QuotaService, settle_heap  # noqa: E402
 from factoryhub.spawners.slurm.client import _gc_paused  # noqa: E402
 from tests.harness.hub import free_port  # noqa: E402
 
@@ -115,6 +115,7 @@ def serve(db: Database) -> tuple[str, IOLoop]:
         asyncio.set_event_loop(asyncio.new_event_loop())
         service = QuotaService(import_every=0)
         app = service.make_app(db, "/services/factoryhub-quota/")
+        settle_heap()  # as QuotaService.serve does
         HTTPServer(app).listen(port, "127.0.0.1")
         box["loop"] = IOLoop.current()
         started.set()

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Date, cast, delete, func, or_, select
 from sqlalchemy import insert as insert_into
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmUnreachable
@@ -99,40 +98,46 @@ def upsert_usage(session: Session, usages: Sequence[JobUsage]) -> int:
     return changed
 
 
-def _upsert_sqlite(connection, batch: Sequence[JobUsage]) -> list[tuple]:
-    statement = sqlite.insert(UsageRecord)
-    differs = or_(*(getattr(UsageRecord, c).is_distinct_from(getattr(statement.excluded, c)) for c in _UPDATED))
-    statement = statement.on_conflict_do_update(
-        index_elements=["cluster", "job_id"], set_={c: getattr(statement.excluded, c) for c in _UPDATED},
-        where=differs).returning(UsageRecord.id, UsageRecord.account, UsageRecord.start_at)
-    return connection.execute(statement, [u.as_row() for u in batch]).all()
-
-
 _COLUMNS = ("cluster", "job_id", *_UPDATED)
-_PG_UPSERT = (
+_STAGE = f"SELECT {', '.join(_COLUMNS)} FROM usage_records"
+# One statement per batch from a staging table: a multi-row INSERT built by SQLAlchemy costs
+# more in compiling (SQLite) or client-side query parsing (psycopg) than the database's work.
+_UPSERT = (
     f"INSERT INTO usage_records ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM usage_incoming "
-    f"ON CONFLICT (cluster, job_id) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in _UPDATED)} "
-    f"WHERE {' OR '.join(f'usage_records.{c} IS DISTINCT FROM EXCLUDED.{c}' for c in _UPDATED)} "
+    f"WHERE true ON CONFLICT (cluster, job_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)} "
+    f"WHERE {' OR '.join(f'usage_records.{c} IS DISTINCT FROM excluded.{c}' for c in _UPDATED)} "
     "RETURNING id, account, start_at")
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format: equal values compare equal
 
 
 def _naive_utc(value):
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if isinstance(value, dt.datetime) else value
 
 
-def _upsert_postgres(connection, batch: Sequence[JobUsage]) -> list[tuple]:
-    """COPY the batch into a temporary table, then one INSERT ... SELECT ... ON CONFLICT: the
-    multi-row statement SQLAlchemy builds otherwise costs psycopg seconds of query parsing
-    per thousand rows (measured: benchmarks/quota_ledger.py)."""
+def _upsert_sqlite(connection, batch: Sequence[JobUsage]) -> list[tuple]:
     cursor = connection.connection.driver_connection.cursor()
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS usage_incoming ON COMMIT DROP AS "
-                   f"SELECT {', '.join(_COLUMNS)} FROM usage_records WITH NO DATA")
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS usage_incoming AS {_STAGE} WHERE 0")
+    cursor.execute("DELETE FROM usage_incoming")
+    cursor.executemany(f"INSERT INTO usage_incoming ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                       ([_sqlite_value(row[c]) for c in _COLUMNS] for row in (u.as_row() for u in batch)))
+    cursor.execute(_UPSERT)
+    return [(row_id, account, dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc))
+            for row_id, account, start in cursor.fetchall()]
+
+
+def _sqlite_value(value):
+    return _naive_utc(value).strftime(_SQLITE_TIME) if isinstance(value, dt.datetime) else value
+
+
+def _upsert_postgres(connection, batch: Sequence[JobUsage]) -> list[tuple]:
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS usage_incoming ON COMMIT DROP AS {_STAGE} WITH NO DATA")
     cursor.execute("TRUNCATE usage_incoming")
     with cursor.copy(f"COPY usage_incoming ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
         for usage in batch:
             row = usage.as_row()
             copy.write_row([_naive_utc(row[c]) for c in _COLUMNS])
-    cursor.execute(_PG_UPSERT)
+    cursor.execute(_UPSERT)
     return [(row_id, account, start.replace(tzinfo=dt.timezone.utc)) for row_id, account, start in cursor.fetchall()]
 
 

@@ -11,9 +11,8 @@ import io
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from .admin import allocation_record, project_record
 from .balances import held_by_project
 from .ledger import Balance, accrued, hours
 from .models import Allocation, Member, Project, UsageDay, UsageRecord
@@ -25,9 +24,7 @@ def projects_of(session: Session, username: str | None, accounts: Iterable[str] 
                 limit: int | None = None, offset: int = 0) -> list[Project]:
     """The projects ``username`` is a member of (every project when None), optionally only
     ``accounts``, ordered by account, optionally one page."""
-    query = _projects_query(username, accounts).options(selectinload(Project.members),
-                                                        selectinload(Project.allocations))
-    query = query.order_by(Project.account).offset(offset)
+    query = _projects_query(username, accounts).order_by(Project.account).offset(offset)
     return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
@@ -66,15 +63,18 @@ def summaries(session: Session, projects: list[Project], now: dt.datetime) -> li
         .group_by(Allocation.project_id))}
     bounds = {p.account: periods[p.id][:2] for p in projects if p.id in periods}
     burn_from = today - dt.timedelta(days=BURN_DAYS - 1)
-    earliest = min([first for first, _ in bounds.values()] + [burn_from])
     used, burned = dict.fromkeys(accounts, 0), dict.fromkeys(accounts, 0)
-    for account, day, seconds in session.execute(
-            select(UsageDay.account, UsageDay.day, UsageDay.gpu_seconds)
-            .where(UsageDay.account.in_(accounts), UsageDay.day >= earliest, UsageDay.day <= today)):
-        if account in bounds and bounds[account][0] <= day <= bounds[account][1]:
-            used[account] += seconds
-        if day >= burn_from:
-            burned[account] += seconds
+    by_period: dict[tuple[dt.date, dt.date], list[str]] = {}
+    for account, period in bounds.items():  # allocations follow calls: a page has few distinct periods
+        by_period.setdefault(period, []).append(account)
+    for (first, last), members in [*by_period.items(), ((burn_from, today), None)]:
+        totals = session.execute(
+            select(UsageDay.account, func.sum(UsageDay.gpu_seconds))
+            .where(UsageDay.account.in_(members or accounts), UsageDay.day >= first, UsageDay.day <= last)
+            .group_by(UsageDay.account))
+        target = burned if members is None else used
+        for account, seconds in totals:
+            target[account] += int(seconds)
     since = _midnight(burn_from)
     for account, gpus, start in session.execute(
             select(UsageRecord.account, UsageRecord.gpus, UsageRecord.start_at)
@@ -83,26 +83,44 @@ def summaries(session: Session, projects: list[Project], now: dt.datetime) -> li
             used[account] += accrued(gpus, start, None, now)
         burned[account] += accrued(gpus, max(start, since), None, now)
     held = held_by_project(session, ids, now)
+    # members and allocations as plain rows: ORM objects for every member of 50 projects cost
+    # more in allocation (and garbage collection) than every balance query together
+    members: dict[int, list[str]] = {pid: [] for pid in ids}
+    for pid, username in session.execute(select(Member.project_id, Member.username)
+                                         .where(Member.project_id.in_(ids)).order_by(Member.username)):
+        members[pid].append(username)
+    allocations: dict[int, list[dict]] = {pid: [] for pid in ids}
+    account_of = {p.id: p.account for p in projects}
+    for a in session.execute(select(Allocation.id, Allocation.project_id, Allocation.gpu_seconds,
+                                    Allocation.cpu_seconds, Allocation.starts_on, Allocation.ends_on, Allocation.notes)
+                             .where(Allocation.project_id.in_(ids)).order_by(Allocation.starts_on, Allocation.id)):
+        allocations[a.project_id].append({
+            "id": a.id, "account": account_of[a.project_id], "gpu_hours": hours(a.gpu_seconds),
+            "cpu_hours": hours(a.cpu_seconds), "starts_on": a.starts_on.isoformat(), "ends_on": a.ends_on.isoformat(),
+            "notes": a.notes})
     result = []
     for p in projects:
         first, last, allocated = periods.get(p.id, (None, None, 0))
         balance = Balance(p.account, allocated, used[p.account], held.get(p.id, 0), (first, last) if first else None)
-        result.append(_summary(p, balance, hours(burned[p.account]) / BURN_DAYS, now))
+        result.append(_summary(p, members[p.id], allocations[p.id], balance,
+                               hours(burned[p.account]) / BURN_DAYS, now))
     return result
 
 
-def _summary(project: Project, balance: Balance, burn_per_day: float, now: dt.datetime) -> dict:
-    active = [a for a in project.allocations if a.starts_on <= now.date() <= a.ends_on]
+def _summary(project: Project, members: list[str], allocations: list[dict], balance: Balance,
+             burn_per_day: float, now: dt.datetime) -> dict:
+    today = now.date().isoformat()
     return {
-        **project_record(project),
-        "allocations": [allocation_record(a) for a in project.allocations],
+        "account": project.account, "title": project.title, "track": project.track.value,
+        "sector": project.sector.value, "contact": project.contact, "members": members,
+        "allocations": allocations,
         "period": {"starts_on": balance.period[0].isoformat(), "ends_on": balance.period[1].isoformat()}
         if balance.period else None,
         "allocated_gpu_hours": hours(balance.allocated), "used_gpu_hours": hours(balance.used),
         "held_gpu_hours": hours(balance.held), "remaining_gpu_hours": hours(balance.remaining),
         "used_fraction": balance.used / balance.allocated if balance.allocated else None,
         "burn_gpu_hours_per_day": burn_per_day,
-        "active_allocations": len(active),
+        "active_allocations": sum(1 for a in allocations if a["starts_on"] <= today <= a["ends_on"]),
     }
 
 
