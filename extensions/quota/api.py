@@ -34,6 +34,7 @@ from .schemas import (USERNAME, AllocationCreate, AllocationUpdate, HoldClose, H
 log = logging.getLogger(__name__)
 
 READ_ALL, ADMIN, HOLDS = "custom:quota:read", "custom:quota:admin", "custom:quota:holds"
+ACCOUNT_IN_PATH = r"(?P<account>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})"  # schemas.SLURM_ACCOUNT
 API = "api/v1"
 
 
@@ -312,7 +313,7 @@ class HealthHandler(web.RequestHandler):
 def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
     """URL patterns below the service prefix (e.g. /services/factoryhub-quota/)."""
     args = {"db": db, "hold_lifetime": hold_grace}
-    account = r"(?P<account>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})"
+    account = ACCOUNT_IN_PATH
     return [
         (rf"{prefix}{API}/health", HealthHandler),
         (rf"{prefix}{API}/projects", ProjectsHandler, args),

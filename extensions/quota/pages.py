@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from tornado import web
 
 from . import admin, reports
-from .api import ADMIN, ApiHandler
+from .api import ACCOUNT_IN_PATH, ADMIN, ApiHandler
 from .db import Database
 from .models import Allocation, Sector, Track, utcnow
 from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate, first_problem
@@ -173,7 +173,7 @@ class MembersPage(ProjectPage):
 
 def routes(prefix: str, db: Database) -> list:
     args = {"db": db, "hold_lifetime": dt.timedelta()}
-    account = r"(?P<account>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})"
+    account = ACCOUNT_IN_PATH
     return [
         (rf"{prefix}", MinePage, args),
         (rf"{prefix}admin", AdminPage, args),
