@@ -24,12 +24,11 @@ from traitlets.config import Application
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 
 from . import api, pages
-from .balances import project_balance
 from .db import Database
 from .importer import SacctSource, UsageImporter
 from .limits import SlurmLimits, desired_limit, drift
 from .models import utcnow
-from .reports import projects_of
+from .reports import balances, projects_of
 
 
 def settle_heap() -> None:
@@ -84,10 +83,9 @@ class QuotaService(Application):
         """Compare each project's Slurm budget with the ledger; set it where it drifted."""
         limits, now = SlurmLimits(self.client), utcnow()
         with self.db.read() as session:
-            projects = [p for p in projects_of(session, None) if accounts is None or p.account in accounts]
-            balances = [project_balance(session, p, now) for p in projects]
+            ledger = balances(session, projects_of(session, None, accounts or ()), now)
         # holds are the hub's own bookkeeping: Slurm's budget is allocated - used
-        remaining = {b.account: max(0, b.allocated - b.used) for b in balances}
+        remaining = {b.account: max(0, b.allocated - b.used) for b, _burn in ledger.values()}
         found = []
         try:
             budgets = await limits.budgets(sorted(remaining))
