@@ -30,7 +30,6 @@ import threading
 import time
 from pathlib import Path
 
-import orjson
 import requests
 from sqlalchemy import delete, insert, select
 from tornado.httpserver import HTTPServer
@@ -39,14 +38,14 @@ from tornado.ioloop import IOLoop
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from factoryhub.quota import api  # noqa: E402
+from factoryhub.quota.accounting import SacctDocument, decode_sacct, parse_sacct  # noqa: E402
 from factoryhub.quota.balances import project_balance  # noqa: E402
 from factoryhub.quota.db import Database  # noqa: E402
 from factoryhub.quota.importer import UsageImporter, refresh_days  # noqa: E402
 from factoryhub.quota.models import (Allocation, ImportState, Member, Project, Sector, Track,  # noqa: E402
                                      UsageRecord)
-from factoryhub.quota.reports import summaries  # noqa: E402
-from factoryhub.quota.service import QuotaService, settle_heap  # noqa: E402
-from factoryhub.spawners.slurm.client import _gc_paused  # noqa: E402
+from factoryhub.heap import settle_heap  # noqa: E402
+from factoryhub.quota.service import QuotaService  # noqa: E402
 from tests.harness.hub import free_port  # noqa: E402
 
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -171,14 +170,9 @@ def sacct_jobs(count: int, accounts: int, rng: random.Random) -> list[dict]:
     return sorted(jobs, key=lambda j: j["time"]["start"])
 
 
-def parse_like_the_client(text: str) -> dict:
-    with _gc_paused():
-        return orjson.loads(text)
-
-
 class ReplayedSacct:
     """Answers windows from a prepared job list as sacct would: its JSON text, parsed the way
-    SlurmClient.run_json parses it. Producing the text is sacct's work, not the importer's:
+    SacctSource decodes it. Producing the text is sacct's work, not the importer's:
     that time is kept in ``simulated`` and taken out of the figures."""
 
     def __init__(self, records: list[dict]):
@@ -190,10 +184,10 @@ class ReplayedSacct:
                     if j["time"]["start"] < end.timestamp() and j["time"]["end"] >= start.timestamp()]
         text = json.dumps({"jobs": selected, "errors": []})
         self.simulated += time.perf_counter() - began
-        return parse_like_the_client(text)
+        return decode_sacct(text)
 
     async def jobs(self, job_ids):  # the importer asks by id only for rows it holds as running
-        return {"jobs": [], "errors": []}
+        return SacctDocument()
 
 
 def import_figures(db: Database, jobs: list[dict]) -> dict[str, tuple[float, int]]:
@@ -215,12 +209,11 @@ def import_figures(db: Database, jobs: list[dict]) -> dict[str, tuple[float, int
 
 def orm_baseline(db: Database, jobs: list[dict]) -> tuple[float, int]:
     """Row by row: look the job up, update or add it (what a first draft would do)."""
-    from factoryhub.quota.accounting import parse_sacct
     with db.write() as session:
         session.execute(delete(UsageRecord).where(UsageRecord.cluster == "bench-orm"))
     text = json.dumps({"jobs": jobs, "errors": []})
     t = time.perf_counter()
-    usages = list(parse_sacct(json.loads(text), NOW))
+    usages = list(parse_sacct(decode_sacct(text), NOW))
     with db.write() as session:
         for u in usages:
             row = session.scalar(select(UsageRecord).where(UsageRecord.cluster == "bench-orm",

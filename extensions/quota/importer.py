@@ -13,13 +13,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Date, cast, delete, func, or_, select
+from sqlalchemy import Date, cast, delete, func, select
 from sqlalchemy import insert as insert_into
 from sqlalchemy.orm import Session
 
+from factoryhub.heap import gc_paused
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmUnreachable
 
-from .accounting import JobUsage, parse_sacct
+from .accounting import JobUsage, SacctDocument, decode_sacct, parse_sacct
 from .db import Database
 from .models import Allocation, ImportState, UsageDay, UsageRecord, utcnow
 
@@ -39,7 +40,8 @@ class ImportReport:
 
 
 class SacctSource:
-    """Reads accounting with ``sacct --json`` (allocations only, every user)."""
+    """Reads accounting with ``sacct --json`` (allocations only, every user), decoded to the
+    fields the ledger uses."""
 
     def __init__(self, client: SlurmClient, timeout: float = 120.0):
         self.client, self.timeout = client, timeout
@@ -49,21 +51,22 @@ class SacctSource:
         # sacct reads times in the machine's local zone
         return moment.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")
 
-    async def window(self, start: dt.datetime, end: dt.datetime) -> dict:
+    async def window(self, start: dt.datetime, end: dt.datetime) -> SacctDocument:
         return await self._query(["-S", self._slurm_time(start), "-E", self._slurm_time(end)])
 
-    async def jobs(self, job_ids: Sequence[str]) -> dict:
+    async def jobs(self, job_ids: Sequence[str]) -> SacctDocument:
         return await self._query(["-j", ",".join(job_ids)])
 
-    async def _query(self, selection: list[str]) -> dict:
-        try:
-            return await self.client.run_json([self.client._exe("sacct"), "--json", "-X", "--allusers", *selection],
-                                              timeout=self.timeout)
-        except SlurmUnreachable as err:
-            # sacct --json reports an empty selection as an *error* ("slurmdb_jobs_get: Nothing found")
-            if "Nothing found" in err.stderr:
-                return {"jobs": []}
-            raise
+    async def _query(self, selection: list[str]) -> SacctDocument:
+        argv = [self.client._exe("sacct"), "--json", "-X", "--allusers", *selection]
+        document = decode_sacct(await self.client.run(argv, timeout=self.timeout))
+        if document.errors:
+            # sacct --json reports an empty selection as an *error* ("slurmdb_jobs_get: Nothing found");
+            # anything else there means slurmdbd did not answer: nothing is known
+            if "Nothing found" in document.error_text():
+                return SacctDocument()
+            raise SlurmUnreachable(argv, 0, document.error_text())
+        return document
 
 
 def day_of(session: Session, column):
@@ -107,11 +110,23 @@ _UPSERT = (
     f"WHERE true ON CONFLICT (cluster, job_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _UPDATED)} "
     f"WHERE {' OR '.join(f'usage_records.{c} IS DISTINCT FROM excluded.{c}' for c in _UPDATED)} "
     "RETURNING id, account, start_at")
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format: equal values compare equal
 
 
-def _naive_utc(value):
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if isinstance(value, dt.datetime) else value
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _sqlite_time(moment: dt.datetime) -> str:
+    # SQLAlchemy's storage format (%Y-%m-%d %H:%M:%S.%f), so that equal values compare equal as
+    # text; isoformat spells it several times faster than strftime
+    return _naive_utc(moment).isoformat(" ", "microseconds")
+
+
+def _staged(usage: JobUsage, time) -> tuple:
+    """A usage as a staging row, in _COLUMNS order, times through ``time``."""
+    return (usage.cluster, usage.job_id, usage.account, usage.username, usage.partition, usage.state,
+            time(usage.start_at), time(usage.end_at) if usage.end_at else None, usage.gpus, usage.cpus,
+            usage.elapsed_seconds, usage.gpu_seconds, usage.cpu_seconds)
 
 
 def _upsert_sqlite(connection, batch: Sequence[JobUsage]) -> list[tuple]:
@@ -119,14 +134,10 @@ def _upsert_sqlite(connection, batch: Sequence[JobUsage]) -> list[tuple]:
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS usage_incoming AS {_STAGE} WHERE 0")
     cursor.execute("DELETE FROM usage_incoming")
     cursor.executemany(f"INSERT INTO usage_incoming ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                       ([_sqlite_value(row[c]) for c in _COLUMNS] for row in (u.as_row() for u in batch)))
+                       [_staged(usage, _sqlite_time) for usage in batch])
     cursor.execute(_UPSERT)
     return [(row_id, account, dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc))
             for row_id, account, start in cursor.fetchall()]
-
-
-def _sqlite_value(value):
-    return _naive_utc(value).strftime(_SQLITE_TIME) if isinstance(value, dt.datetime) else value
 
 
 def _upsert_postgres(connection, batch: Sequence[JobUsage]) -> list[tuple]:
@@ -135,8 +146,7 @@ def _upsert_postgres(connection, batch: Sequence[JobUsage]) -> list[tuple]:
     cursor.execute("TRUNCATE usage_incoming")
     with cursor.copy(f"COPY usage_incoming ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
         for usage in batch:
-            row = usage.as_row()
-            copy.write_row([_naive_utc(row[c]) for c in _COLUMNS])
+            copy.write_row(_staged(usage, _naive_utc))
     cursor.execute(_UPSERT)
     return [(row_id, account, start.replace(tzinfo=dt.timezone.utc)) for row_id, account, start in cursor.fetchall()]
 
@@ -184,9 +194,14 @@ class UsageImporter:
         windows = seen = changed = 0
         while start < now:
             end = min(now, start + self.chunk)
-            usages = list(parse_sacct(await self.source.window(start, end), now))
+            # Parsing and upserting a window allocate millions of short-lived, acyclic objects: the
+            # cyclic collector would only walk them (and the rest of the heap) again and again.
+            document = await self.source.window(start, end)
+            with gc_paused():
+                usages = list(parse_sacct(document, now))
+            del document  # freed by reference counting
             usages += await self._still_running(usages, now, final=end >= now)
-            with self.db.write() as session:
+            with gc_paused(), self.db.write() as session:
                 changed += upsert_usage(session, usages)
                 state = session.get(ImportState, self.name)
                 if state is None:

@@ -8,8 +8,6 @@ so callers never read "scheduler down" as "job gone".
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
 import os
 from collections.abc import Sequence
@@ -17,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+
+from factoryhub.heap import gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +42,6 @@ class SlurmError(RuntimeError):
 
 class SlurmUnreachable(SlurmError):
     """The controller (or accounting database) did not answer: nothing is known."""
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while building a large, acyclic document (it runs synchronously:
-    no other coroutine allocates meanwhile)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass
@@ -108,7 +95,7 @@ class SlurmClient:
         code 0 and an empty list: that must read as "unknown", never as "no jobs"."""
         out = await self.run(argv, timeout=timeout)
         try:
-            with _gc_paused():  # sacct --json: ~2 kB per job; the collector would walk the heap again and
+            with gc_paused():  # sacct --json: ~2 kB per job; the collector would walk the heap again and
                 data = orjson.loads(out)  # again while a 100,000-job document is built (7x slower)
         except orjson.JSONDecodeError as err:
             raise SlurmError(argv, 0, f"output is not JSON: {err}") from None

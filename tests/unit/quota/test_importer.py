@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from factoryhub.quota.accounting import decode_sacct
 from factoryhub.quota.importer import UsageImporter
 from factoryhub.quota.models import ImportState, UsageRecord
 
@@ -41,11 +42,11 @@ class FakeSacct:
         self.calls.append(("window", start, end))
         if self.fail_on_call == len(self.calls):
             raise RuntimeError("sacct died")
-        return {"jobs": [j for j in self.records if self._overlaps(j, start, end)], "errors": []}
+        return decode_sacct(json.dumps({"jobs": [j for j in self.records if self._overlaps(j, start, end)]}))
 
     async def jobs(self, job_ids):
         self.calls.append(("jobs", tuple(job_ids)))
-        return {"jobs": [j for j in self.records if str(j["job_id"]) in job_ids], "errors": []}
+        return decode_sacct(json.dumps({"jobs": [j for j in self.records if str(j["job_id"]) in job_ids]}))
 
 
 def rows(db):
