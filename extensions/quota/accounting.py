@@ -10,7 +10,7 @@ what makes a 100,000-job window cheap (a generic JSON parse builds ~50 objects p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import msgspec
@@ -139,26 +139,39 @@ def _utc(epoch: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
 
 
-def parse_job(job: SacctJob, now: dt.datetime) -> JobUsage | None:
-    """One sacct job; None for a job that never started (it used nothing)."""
-    start, end = _epoch(job.time.start), _epoch(job.time.end)
-    if not start:
-        return None
+def signature(job: SacctJob) -> tuple:
+    """What the ledger stores of a job, before any conversion: (account, user, partition, state,
+    start, end, GPUs, CPUs) with epoch seconds (0: not yet). Equal signatures, equal rows.
+    (Runs for every job of every import window: kept to plain lookups.)"""
+    times = job.time
+    start, end = times.start, times.end
+    start = start if start.__class__ is int else _epoch(start)
+    end = end if end.__class__ is int else _epoch(end)
     if end and end < start:  # a job cancelled while pending may report end < start
         end = start
-    elapsed = (end or int(now.timestamp())) - start
     gpus, cpus = _allocated(job.tres)
-    return JobUsage(cluster=job.cluster, job_id=str(job.job_id), account=job.account or "",
-                    username=job.user or "", partition=job.partition or "", state=_state(job.state),
-                    start_at=_utc(start), end_at=_utc(end) if end else None, gpus=gpus, cpus=cpus,
-                    elapsed_seconds=max(0, elapsed))
+    return (job.account or "", job.user or "", job.partition or "", _state(job.state), start, end, gpus, cpus)
 
 
-def parse_sacct(document: SacctDocument, now: dt.datetime) -> Iterator[JobUsage]:
-    """Every started job of a decoded ``sacct --json`` document."""
+def parse_job(job: SacctJob, now: dt.datetime) -> JobUsage | None:
+    """One sacct job; None for a job that never started (it used nothing)."""
+    account, user, partition, state, start, end, gpus, cpus = signature(job)
+    if not start:
+        return None
+    elapsed = (end or int(now.timestamp())) - start
+    return JobUsage(cluster=job.cluster, job_id=str(job.job_id), account=account, username=user,
+                    partition=partition, state=state, start_at=_utc(start), end_at=_utc(end) if end else None,
+                    gpus=gpus, cpus=cpus, elapsed_seconds=max(0, elapsed))
+
+
+def parse_sacct(document: SacctDocument, now: dt.datetime, skip: Callable[[SacctJob], bool] | None = None
+                ) -> Iterator[JobUsage]:
+    """Every started job of a decoded ``sacct --json`` document (less those ``skip`` names)."""
     if document.errors:
         raise AccountingFormatError(f"sacct reported errors: {document.error_text()}")
     for job in document.jobs:
+        if skip is not None and skip(job):
+            continue
         usage = parse_job(job, now)
         if usage is not None:
             yield usage

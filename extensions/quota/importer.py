@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from factoryhub.heap import gc_paused
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmUnreachable
 
-from .accounting import JobUsage, SacctDocument, decode_sacct, parse_sacct
+from .accounting import JobUsage, SacctDocument, SacctJob, decode_sacct, parse_sacct, signature
 from .db import Database
 from .models import Allocation, ImportState, UsageDay, UsageRecord, utcnow
 
@@ -67,6 +67,43 @@ class SacctSource:
                 return SacctDocument()
             raise SlurmUnreachable(argv, 0, document.error_text())
         return document
+
+
+def _stored_as_is(job: SacctJob, stored: dict[tuple[str, str], tuple]) -> bool:
+    """A finished job whose stored row says what sacct says (a running job's usage still grows)."""
+    row = stored.get((job.cluster, str(job.job_id)))
+    if row is None:
+        return False
+    reported = signature(job)
+    return reported[5] != 0 and reported == row
+
+
+_EPOCH = {"postgresql": "COALESCE(EXTRACT(EPOCH FROM {0})::bigint, 0)",
+          "sqlite": "COALESCE(CAST(strftime('%s', {0}) AS INTEGER), 0)"}
+
+
+def stored_signatures(session: Session, jobs: Sequence[SacctJob]) -> dict[tuple[str, str], tuple]:
+    """(cluster, job id) -> accounting.signature of the stored row, for the jobs already stored.
+    Straight through the driver: this runs for every job of every window, and the ORM's row
+    processing cost more than the lookups."""
+    dialect = session.get_bind().dialect.name
+    epoch = _EPOCH[dialect]
+    query = (f"SELECT job_id, account, username, partition, state, {epoch.format('start_at')}, "
+             f"{epoch.format('end_at')}, gpus, cpus FROM usage_records WHERE cluster = ")
+    by_cluster: dict[str, list[str]] = {}
+    for job in jobs:
+        by_cluster.setdefault(job.cluster, []).append(str(job.job_id))
+    cursor = session.connection().connection.driver_connection.cursor()
+    found: dict[tuple[str, str], tuple] = {}
+    for cluster, ids in by_cluster.items():
+        for i in range(0, len(ids), UPSERT_BATCH):
+            chunk = ids[i:i + UPSERT_BATCH]
+            if dialect == "postgresql":
+                cursor.execute(query + "%s AND job_id = ANY(%s)", (cluster, chunk))
+            else:
+                cursor.execute(query + f"? AND job_id IN ({','.join('?' * len(chunk))})", (cluster, *chunk))
+            found.update(((cluster, row[0]), tuple(row[1:])) for row in cursor.fetchall())
+    return found
 
 
 def day_of(session: Session, column):
@@ -198,8 +235,12 @@ class UsageImporter:
             # cyclic collector would only walk them (and the rest of the heap) again and again.
             document = await self.source.window(start, end)
             with gc_paused():
-                usages = list(parse_sacct(document, now))
-            del document  # freed by reference counting
+                with self.db.read() as session:
+                    stored = stored_signatures(session, document.jobs)
+                # a job stored exactly as sacct reports it is not parsed or written again (re-imports, overlaps)
+                usages = list(parse_sacct(document, now, skip=lambda job: _stored_as_is(job, stored)))
+            seen += len(document.jobs)
+            del document, stored  # freed by reference counting
             usages += await self._still_running(usages, now, final=end >= now)
             with gc_paused(), self.db.write() as session:
                 changed += upsert_usage(session, usages)
@@ -208,7 +249,7 @@ class UsageImporter:
                     session.add(ImportState(source=self.name, watermark=end))
                 else:
                     state.watermark = end
-            windows, seen, start = windows + 1, seen + len(usages), end
+            windows, start = windows + 1, end
         log.info("Imported accounting: %d windows, %d jobs seen, %d rows changed", windows, seen, changed)
         return ImportReport(windows, seen, changed, now)
 
