@@ -13,23 +13,20 @@ Domain errors are JSON ``{"status", "field", "message"}`` with 400/403/404/409.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 
-from jupyterhub.services.auth import HubOAuthenticated
-from pydantic import BaseModel, ValidationError
-from tornado import web
+from factoryhub.spawners.slurm.client import SlurmError
+from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, authenticated
 
 from . import admin, reports
-from factoryhub.spawners.slurm.client import SlurmError
 
 from .balances import UnknownProject, attach_job, close_hold, find_project, is_member, place_hold
 from .db import Database
 from .ledger import session_cost
 from .models import utcnow
 from .schemas import (USERNAME, AllocationCreate, AllocationUpdate, HoldClose, HoldJob, HoldRequest,
-                      ProjectCreate, ProjectUpdate, first_problem)
+                      ProjectCreate, ProjectUpdate)
 
 log = logging.getLogger(__name__)
 
@@ -38,33 +35,13 @@ ACCOUNT_IN_PATH = r"(?P<account>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})"  # schemas.S
 API = "api/v1"
 
 
-class ApiError(web.HTTPError):
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(status, reason=None)
-        self.message, self.field = message, field
+class ApiHandler(JsonHandler):
+    """The quota API's handlers: the ledger, and who may read which project."""
 
-
-class ApiHandler(HubOAuthenticated, web.RequestHandler):
-    """JSON in, JSON out; every error a JSON body that names the problem."""
+    service_label = "the quota service"
 
     def initialize(self, db: Database, hold_lifetime: dt.timedelta):
         self.db, self.hold_lifetime = db, hold_lifetime
-
-    def check_xsrf_cookie(self):
-        # token-authenticated API calls carry no cookie; browser calls go through HubOAuth's check
-        if self.request.headers.get("Authorization"):
-            return None
-        return super().check_xsrf_cookie()
-
-    # --- identity ------------------------------------------------------------------
-    @property
-    def scopes(self) -> set[str]:
-        return set(self.current_user.get("scopes", ())) if self.current_user else set()
-
-    @property
-    def actor(self) -> str:
-        user = self.current_user
-        return f"{user.get('kind', 'user')}:{user['name']}"
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes and not (scope == READ_ALL and ADMIN in self.scopes):
@@ -87,13 +64,6 @@ class ApiHandler(HubOAuthenticated, web.RequestHandler):
         except admin.NotFound as err:
             raise ApiError(404, str(err)) from None
 
-    def bounded(self, name: str, default: int, low: int, high: int) -> int:
-        """A whole-number query parameter within [low, high], or a 400 naming it."""
-        text = self.get_argument(name, str(default))
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise ApiError(400, f"{name}: must be a whole number from {low} to {high}", name)
-        return int(text)
-
     def days(self) -> int:
         return self.bounded("days", 30, 1, 366)
 
@@ -104,51 +74,9 @@ class ApiHandler(HubOAuthenticated, web.RequestHandler):
         except UnknownProject:
             raise ApiError(404, f"no project {account!r}") from None
 
-    # --- bodies and answers --------------------------------------------------------
-    def body(self, schema: type[BaseModel]):
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ApiError(400, f"the body is not JSON ({err.msg if hasattr(err, 'msg') else err})") from None
-        if not isinstance(data, dict):
-            raise ApiError(400, "the body must be a JSON object")
-        try:
-            return schema.model_validate(data)
-        except ValidationError as err:
-            field, reason = first_problem(err)
-            raise ApiError(400, f"{field}: {reason}", field) from None
-
-    def answer(self, payload, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload, default=str))
-
-    def write_error(self, status_code, **kwargs):
-        err = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(err, ApiError):
-            message = err.message
-        elif status_code >= 500:
-            message = "internal error in the quota service (logged)"
-        else:
-            message = self._reason
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": status_code, "message": message, "field": getattr(err, "field", None)}))
-
-    def get_login_url(self):  # an API answers 403, it does not redirect to a login page
-        raise ApiError(403, "authentication required (a JupyterHub token or the hub's login)")
-
-
-def _authenticated(method):
-    """web.authenticated, but with our JSON 403 instead of a redirect for APIs."""
-    def wrapper(self, *args, **kwargs):
-        if not self.current_user:
-            raise ApiError(403, "authentication required (a JupyterHub token or the hub's login)")
-        return method(self, *args, **kwargs)
-    return wrapper
-
 
 class ProjectsHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def get(self):
         everyone = self.get_argument("all", "") in ("1", "true") and (READ_ALL in self.scopes or ADMIN in self.scopes)
         limit, offset = self.bounded("limit", 50, 1, 500), self.bounded("offset", 0, 0, 10**9)
@@ -161,7 +89,7 @@ class ProjectsHandler(ApiHandler):
             self.answer({"projects": reports.summaries(session, projects, now), "total": total,
                          "limit": limit, "offset": offset})
 
-    @_authenticated
+    @authenticated
     def post(self):
         self.require(ADMIN)
         body = self.body(ProjectCreate)
@@ -171,7 +99,7 @@ class ProjectsHandler(ApiHandler):
 
 
 class ProjectHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def get(self, account):
         now = utcnow()
         days = self.days()
@@ -182,7 +110,7 @@ class ProjectHandler(ApiHandler):
                                                          now)
         self.answer(payload)
 
-    @_authenticated
+    @authenticated
     def patch(self, account):
         self.require(ADMIN)
         body = self.body(ProjectUpdate)
@@ -192,11 +120,11 @@ class ProjectHandler(ApiHandler):
 
 
 class MemberHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def put(self, account, username):
         self._set(account, username, True)
 
-    @_authenticated
+    @authenticated
     def delete(self, account, username):
         self._set(account, username, False)
 
@@ -210,7 +138,7 @@ class MemberHandler(ApiHandler):
 
 
 class AllocationsHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def post(self, account):
         self.require(ADMIN)
         body = self.body(AllocationCreate)
@@ -221,7 +149,7 @@ class AllocationsHandler(ApiHandler):
 
 
 class AllocationHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def patch(self, allocation_id):
         self.require(ADMIN)
         body = self.body(AllocationUpdate)
@@ -232,7 +160,7 @@ class AllocationHandler(ApiHandler):
 
 
 class UsageCsvHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def get(self, account):
         now = utcnow()
         since = now - dt.timedelta(days=self.days())
@@ -246,7 +174,7 @@ class UsageCsvHandler(ApiHandler):
 
 
 class AuditHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def get(self):
         self.require(ADMIN)
         before = self.get_argument("before", "")
@@ -256,7 +184,7 @@ class AuditHandler(ApiHandler):
 
 
 class HoldsHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def post(self):
         self.require(HOLDS)
         body = self.body(HoldRequest)
@@ -275,7 +203,7 @@ class HoldsHandler(ApiHandler):
 
 
 class HoldJobHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def post(self, hold_id):
         self.require(HOLDS)
         attach_job(self.db, int(hold_id), self.body(HoldJob).job_id)
@@ -283,7 +211,7 @@ class HoldJobHandler(ApiHandler):
 
 
 class HoldCloseHandler(ApiHandler):
-    @_authenticated
+    @authenticated
     def post(self, hold_id):
         self.require(HOLDS)
         closed = close_hold(self.db, int(hold_id), self.body(HoldClose).ran)
@@ -293,7 +221,7 @@ class HoldCloseHandler(ApiHandler):
 class ImportsHandler(ApiHandler):
     """Import accounting now (instead of waiting for the next pass); answers what changed."""
 
-    @_authenticated
+    @authenticated
     async def post(self):
         self.require(ADMIN)
         try:
@@ -303,11 +231,6 @@ class ImportsHandler(ApiHandler):
             raise ApiError(503, f"Slurm accounting is unavailable: {err}") from None
         self.answer({"jobs_seen": report.jobs_seen, "rows_changed": report.rows_changed,
                      "watermark": report.watermark.isoformat(), "limit_drift": [d.describe() for d in drifts]})
-
-
-class HealthHandler(web.RequestHandler):
-    def get(self):
-        self.finish({"status": "ok"})
 
 
 def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:

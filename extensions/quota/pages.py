@@ -7,43 +7,34 @@ problem named when they are refused. Nothing is written on a refusal.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 from tornado import web
 
+from factoryhub import webservice
+from factoryhub.webservice import first_problem
+
 from . import admin, reports
 from .api import ACCOUNT_IN_PATH, ADMIN, ApiHandler
 from .db import Database
 from .models import Allocation, Sector, Track, utcnow
-from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate, first_problem
+from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate
 
 TEMPLATES = Path(__file__).with_name("templates")
 NEAR_LIMIT = 0.8  # a project at 80 % used or held is "near its limit"
 
 
-class PageHandler(ApiHandler):
-    """HubOAuth-authenticated HTML; the login redirect goes through the hub."""
-
-    def get_login_url(self):
-        return super(ApiHandler, self).get_login_url()
-
-    def write_error(self, status_code, **kwargs):
-        web.RequestHandler.write_error(self, status_code, **kwargs)
+class PageHandler(ApiHandler, webservice.PageHandler):
+    """The quota pages: the API's ledger access, rendered in the hub's look."""
 
     @property
     def is_admin(self) -> bool:
         return ADMIN in self.scopes
 
-    def page(self, template: str, status: int = 200, message: str = "", message_kind: str = "info", **values):
-        self.set_status(status)
-        prefix = self.settings["service_prefix"]
-        self.render(template, prefix=prefix, hub_prefix=os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/",
-                    site_name=self.settings.get("site_name", "FactoryHub"), user_name=self.current_user["name"],
-                    is_admin=self.is_admin, message=message, message_kind=message_kind, near=NEAR_LIMIT,
-                    url_escape=lambda text: quote(text, safe=""), **values)
+    def page_values(self) -> dict:
+        return {**super().page_values(), "is_admin": self.is_admin, "near": NEAR_LIMIT}
 
     def form_body(self, schema: type[BaseModel], fields: tuple[str, ...], **extra):
         """Validate the posted fields (empty ones left out) with the API's schema."""

@@ -1,15 +1,14 @@
 """Request bodies of the quota API: typed, bounded, unknown keys refused.
 
 A body that does not validate becomes one 400 naming the field and the reason
-(:func:`first_problem`); nothing is written.
+(factoryhub.webservice.first_problem); nothing is written.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .models import Sector, Track
 
@@ -79,16 +78,3 @@ class HoldJob(Body):
 
 class HoldClose(Body):
     ran: bool
-
-
-def first_problem(err: ValidationError) -> tuple[str, str]:
-    """(field, reason) of the first validation error, in words a client can act on."""
-    problem = err.errors()[0]
-    field = ".".join(str(p) for p in problem["loc"]) or "body"
-    if problem["type"] == "extra_forbidden":
-        return field, "unknown field"
-    if problem["type"] == "missing":
-        return field, "required"
-    if problem["type"] == "string_pattern_mismatch":
-        return field, "has characters or a length that are not allowed"
-    return field, re.sub(r"^Value error, ", "", problem["msg"])

@@ -10,6 +10,8 @@ in the database itself: triggers refuse UPDATE and DELETE on SQLite and PostgreS
 import sqlalchemy as sa
 from alembic import op
 
+from factoryhub.servicedb import drop_append_only, make_append_only
+
 
 revision = '0001'
 down_revision = None
@@ -113,19 +115,7 @@ def upgrade() -> None:
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index('ix_members_username', ['username'], unique=False)
 
-    _append_only("audit_log")
-
-
-def _append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for event in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
-    elif op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$")
-        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()")
+    make_append_only("audit_log")
 
 
 def downgrade() -> None:
@@ -151,7 +141,5 @@ def downgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_at')
 
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
-        op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
+    drop_append_only("audit_log")
     op.drop_table('audit_log')
