@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
+from .catalogue_wiring import configure_catalogue
 from .quota_wiring import configure_quota
 from .site import LoadedSite, SiteError
 
@@ -102,7 +103,9 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
 
 
 def _configure_services(c, loaded: LoadedSite) -> None:
-    configure_quota(c, loaded)
+    user_scopes = [*configure_quota(c, loaded), *configure_catalogue(c, loaded)]
+    c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
+                                    "site's services (own allocations, the catalogue)", "scopes": ["self", *user_scopes]})
     culler = loaded.site.services.idle_culler
     if not culler.enabled:
         return

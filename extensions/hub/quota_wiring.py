@@ -44,11 +44,12 @@ def sessions_token(state: Path) -> str:
     return path.read_text().strip()
 
 
-def configure_quota(c, loaded: LoadedSite) -> None:
+def configure_quota(c, loaded: LoadedSite) -> list[str]:
+    """Configure the service; returns the scopes every user needs to read their own projects."""
     site, state = loaded.site, loaded.state_dir
     quota = site.services.quota
     if not quota.enabled:
-        return
+        return []
     url = service_url(quota.bind_url)
     slurm = site.sessions.backend == "slurm"
     command = [sys.executable, "-m", "factoryhub.quota.service",
@@ -57,15 +58,13 @@ def configure_quota(c, loaded: LoadedSite) -> None:
                f"--limits-owner={quota.limits_owner}", f"--hold-grace-minutes={quota.hold_grace_minutes}",
                f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}",
                f"--site-name={site.name}"]
-    c.JupyterHub.custom_scopes = dict(SCOPES)
+    c.JupyterHub.custom_scopes.update(SCOPES)
     c.JupyterHub.services.append({
         "name": SERVICE, "url": url, "command": command, "display": True, "oauth_no_confirm": True,
         "oauth_client_allowed_scopes": ["custom:quota:read", "custom:quota:admin"]})
     access = f"access:services!service={SERVICE}"
     c.JupyterHub.services.append({"name": SESSIONS_IDENTITY, "api_token": sessions_token(state)})
     c.JupyterHub.load_roles.extend([
-        {"name": "user", "description": "Standard user privileges, and reading one's own allocations",
-         "scopes": ["self", access]},
         {"name": "quota-admin", "description": "Manage projects and allocations",
          "scopes": ["custom:quota:admin", access], "users": sorted(c.Authenticator.admin_users)},
         {"name": SESSIONS_IDENTITY, "description": "The hub's session spawner: budget holds",
@@ -75,3 +74,4 @@ def configure_quota(c, loaded: LoadedSite) -> None:
         c.SlurmSessionSpawner.quota_url = f"{url}/services/{SERVICE}/api/v1/"
         c.SlurmSessionSpawner.quota_token = sessions_token(state)
         c.SlurmSessionSpawner.unregistered_accounts = quota.unregistered_accounts
+    return [access]

@@ -12,11 +12,32 @@ import os
 import re
 from urllib.parse import quote
 
+from pathlib import Path
+
 from jupyterhub.services.auth import HubOAuthenticated
 from pydantic import BaseModel, ValidationError
-from tornado import web
+from tornado import template, web
 
 AUTH_REQUIRED = "authentication required (a JupyterHub token or the hub's login)"
+SHARED_TEMPLATES = Path(__file__).with_name("service_templates")
+
+
+class TemplateLoader(template.BaseLoader):
+    """A service's own templates first, then the shared ones (service_base.html: the hub's look)."""
+
+    def __init__(self, *directories: Path, **kwargs):
+        super().__init__(**kwargs)
+        self.directories = [*directories, SHARED_TEMPLATES]
+
+    def resolve_path(self, name: str, parent_path: str | None = None) -> str:
+        return name
+
+    def _create_template(self, name: str) -> template.Template:
+        for directory in self.directories:
+            path = directory / name
+            if path.is_file() and path.resolve().is_relative_to(directory.resolve()):
+                return template.Template(path.read_bytes(), name=name, loader=self)
+        raise FileNotFoundError(f"template {name} not found in {', '.join(map(str, self.directories))}")
 
 
 class ApiError(web.HTTPError):

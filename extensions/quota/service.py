@@ -21,6 +21,7 @@ from traitlets import Enum, Float, Int, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
+from factoryhub.webservice import TemplateLoader
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 
 from . import api, pages
@@ -65,7 +66,8 @@ class QuotaService(Application):
         ]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True,
                                on_allocation_change=self.allocation_changed, run_import=self.import_now,
-                               service_prefix=prefix, site_name=self.site_name, template_path=str(pages.TEMPLATES))
+                               service_prefix=prefix, site_name=self.site_name,
+                               template_loader=TemplateLoader(pages.TEMPLATES))
 
     # --- Slurm limits ------------------------------------------------------------------
     def allocation_changed(self, account: str) -> None:

@@ -75,4 +75,8 @@ def cross_check(site: Site) -> list[tuple[str, object, str]]:
     for j, account in enumerate(getattr(site.auth, "accounts", [])):
         if account.name in {a.name for a in site.auth.accounts[:j]}:
             problems.append((f"auth.accounts[{j}].name", account.name, "must be unique"))
+    catalogue = site.services.catalogue
+    if catalogue.enabled and catalogue.directory is not None and not catalogue.directory.is_dir():
+        problems.append(("services.catalogue.directory", str(catalogue.directory),
+                         "must be an existing folder of catalogue entries"))
     return problems

@@ -11,13 +11,23 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 # Unix/Slurm-safe names: they end up in job scripts, paths and sacctmgr arguments.
 UNIX_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
 SLURM_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
 SLUG = r"^[a-z0-9][a-z0-9-]{0,39}$"
 UnixName = Annotated[str, Field(pattern=UNIX_NAME)]
+GroupName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+def _host_port_url(value: str) -> str:
+    if not re.fullmatch(r"http://[A-Za-z0-9.\-]+:[0-9]{1,5}", value):
+        raise ValueError("must look like http://HOST:PORT")
+    return value
+
+
+ServiceBindURL = Annotated[str, AfterValidator(_host_port_url)]
 SlurmName = Annotated[str, Field(pattern=SLURM_NAME)]
 Slug = Annotated[str, Field(pattern=SLUG)]
 PATTERN_HELP = {
@@ -80,6 +90,11 @@ class Databases(Section):
         "sqlite:///{state_dir}/quota.sqlite",
         description="SQLAlchemy URL of the allocations ledger; {state_dir} is expanded. "
         "PostgreSQL in production, e.g. postgresql+psycopg://quota@db/quota.",
+    )
+    catalogue: str = Field(
+        "sqlite:///{state_dir}/catalogue.sqlite",
+        description="SQLAlchemy URL of the catalogue's access requests and audit trail; {state_dir} is expanded. "
+        "PostgreSQL in production, e.g. postgresql+psycopg://catalogue@db/catalogue.",
     )
 
 
@@ -225,7 +240,7 @@ class Quota(Section):
     unregistered_accounts: Literal["refuse", "allow"] = Field(
         "refuse", description="A Slurm account with no project in the ledger: refuse its sessions, or let them "
         "run unmetered (migration period).")
-    bind_url: str = Field(
+    bind_url: ServiceBindURL = Field(
         "http://127.0.0.1:0", description="Where the service listens (the hub proxies to it); port 0: a free "
         "port chosen when the hub starts.")
     import_every_seconds: int = Field(
@@ -236,12 +251,30 @@ class Quota(Section):
     hold_grace_minutes: int = Field(
         30, ge=1, le=1440, description="A hold outlives its session's walltime by this much before it expires.")
 
-    @field_validator("bind_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.fullmatch(r"http://[A-Za-z0-9.\-]+:[0-9]{1,5}", value):
-            raise ValueError("must look like http://HOST:PORT")
-        return value
+
+class CatalogueSettings(Section):
+    """The dataset and model catalogue: search, access requests, DCAT-AP export."""
+
+    enabled: bool = Field(True, description="Run the catalogue service (REST API and pages below "
+                          "/services/factoryhub-catalogue/).")
+    directory: Path | None = Field(
+        None, description="Folder of the catalogue's entry files (<id>.yaml, see docs/catalogue.md); empty: the "
+        "example catalogue shipped with FactoryHub.")
+    bind_url: ServiceBindURL = Field(
+        "http://127.0.0.1:0", description="Where the service listens (the hub proxies to it); port 0: a free "
+        "port chosen when the hub starts.")
+    reload_every_seconds: int = Field(
+        5, ge=0, le=3600, description="How often the folder is looked at for changed entries (0: only on request).")
+    public_export: bool = Field(
+        False, description="Publish an anonymous DCAT-AP export for national portals' harvesters (open entries' "
+        "locations only).")
+    stewards: list[UnixName] = Field(
+        [], description="Hub users who decide access requests (data stewards), besides the hub's admins.")
+    steward_groups: list[GroupName] = Field(
+        [], description="Hub groups whose members are data stewards (e.g. synced from the identity provider).")
+    publisher_name: str = Field("", max_length=200, description="Publisher of the catalogue in the DCAT-AP export "
+                                "(default: the site's name).")
+    publisher_url: str = Field("", max_length=500, description="The publisher's web page (DCAT-AP export).")
 
 
 class Services(Section):
@@ -249,6 +282,7 @@ class Services(Section):
 
     idle_culler: IdleCuller = Field(IdleCuller(), description="Stops servers nobody uses.")
     quota: Quota = Field(Quota(), description="GPU-hour allocations, usage and holds.")
+    catalogue: CatalogueSettings = Field(CatalogueSettings(), description="Datasets and models, with lawful access.")
 
 
 class Site(Section):

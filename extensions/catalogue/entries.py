@@ -1,0 +1,203 @@
+"""Catalogue entries: one YAML file per dataset or model, validated by entry.schema.json.
+
+Loading is pure (files in, entries and problems out). A broken file is reported with its
+file, field and reason and left out; it never takes the other entries down.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastjsonschema
+import yaml
+
+SCHEMA_FILE = Path(__file__).with_name("entry.schema.json")
+ENTRY_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
+MAX_FILE_BYTES = 256 * 1024  # an entry is a page of YAML; anything larger is a mistake
+SUFFIXES = (".yaml", ".yml")
+
+_validate = fastjsonschema.compile(json.loads(SCHEMA_FILE.read_text()))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryProblem:
+    file: str
+    field: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.file}: {self.field}: {self.reason}" if self.field else f"{self.file}: {self.reason}"
+
+
+class EntryError(ValueError):
+    def __init__(self, problem: EntryProblem):
+        super().__init__(problem.describe())
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPoint:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    title: str
+    format: str
+    location: str
+    byte_size: int | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    family: str
+    parameters: int
+    task: str | None = None
+    base_model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    kind: str  # dataset | model
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    themes: tuple[str, ...]
+    publisher: Agent
+    contact_point: ContactPoint
+    licence: str  # SPDX id
+    access: str  # open | registered | restricted
+    groups: tuple[str, ...]
+    personal_data: bool
+    provenance: str
+    intended_use: str
+    limitations: str
+    distributions: tuple[Distribution, ...]
+    terms: str = ""
+    lawful_basis: str | None = None
+    retention: str | None = None
+    issued: dt.date | None = None
+    modified: dt.date | None = None
+    temporal_start: dt.date | None = None
+    temporal_end: dt.date | None = None
+    spatial: tuple[Place, ...] = ()
+    model: ModelInfo | None = None
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(sorted({d.format for d in self.distributions}))
+
+
+def _plain(value):
+    """YAML's dates and times as the ISO text the schema expects (the schema speaks JSON)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
+    """('distributions[0].byte_size', 'must be integer') from fastjsonschema's 'data.…' message."""
+    name = err.name if err.name != "data" else ""
+    field = name.removeprefix("data.").removeprefix("data")
+    reason = err.message.removeprefix(err.name).strip() or err.message
+    if err.rule == "additionalProperties" and isinstance(err.value, dict) and isinstance(err.definition, dict):
+        extra = sorted(set(err.value) - set(err.definition.get("properties", {})))
+        reason = f"unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(err.definition['properties']))})"
+    elif err.rule == "enum" and isinstance(err.definition, dict):
+        reason = f"{err.value!r} is not one of {', '.join(map(str, err.definition['enum']))}"
+    return field, reason
+
+
+def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
+    """Validate one parsed entry and build it; EntryError names the field and the reason."""
+    document = _plain(document)
+    try:
+        _validate(document)
+    except fastjsonschema.JsonSchemaValueException as err:
+        field, reason = _field_of(err)
+        raise EntryError(EntryProblem(file or entry_id, field, reason)) from None
+    temporal = document.get("temporal", {})
+    model = document.get("model")
+    entry = Entry(
+        id=entry_id, kind=document["kind"], title=document["title"].strip(),
+        description=document["description"].strip(), keywords=tuple(document["keywords"]),
+        themes=tuple(document["themes"]), publisher=Agent(**document["publisher"]),
+        contact_point=ContactPoint(**document["contact_point"]), licence=document["licence"],
+        access=document["access"], groups=tuple(document.get("groups", ())),
+        personal_data=document["personal_data"], provenance=document["provenance"].strip(),
+        intended_use=document["intended_use"].strip(), limitations=document["limitations"].strip(),
+        distributions=tuple(Distribution(**d) for d in document["distributions"]),
+        terms=document.get("terms", "").strip(), lawful_basis=document.get("lawful_basis"),
+        retention=document.get("retention"), issued=_date(document.get("issued")),
+        modified=_date(document.get("modified")), temporal_start=_date(temporal.get("start")),
+        temporal_end=_date(temporal.get("end")), spatial=tuple(Place(**p) for p in document.get("spatial", ())),
+        model=ModelInfo(**model) if model else None)
+    _check_meaning(entry, file or entry_id)
+    return entry
+
+
+def _check_meaning(entry: Entry, file: str) -> None:
+    """What a schema cannot say: dates that exist and run forwards; groups only where they gate."""
+    if entry.temporal_start and entry.temporal_end and entry.temporal_end < entry.temporal_start:
+        raise EntryError(EntryProblem(file, "temporal.end", "is before temporal.start"))
+    if entry.groups and entry.access != "restricted":
+        raise EntryError(EntryProblem(file, "groups", f"only a restricted entry has groups (access is {entry.access})"))
+
+
+def load_entry(path: Path) -> Entry:
+    """One entry file; its id is the file name without the suffix."""
+    file = str(path)
+    entry_id = path.stem
+    if not ENTRY_ID.fullmatch(entry_id):
+        raise EntryError(EntryProblem(file, "", "the file name (the entry's id) must be lower-case letters, digits, "
+                                                "'.', '_' or '-', at most 100 characters"))
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise EntryError(EntryProblem(file, "", f"cannot be read ({err.strerror})")) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise EntryError(EntryProblem(file, "", f"is {len(data)} bytes; an entry may have at most {MAX_FILE_BYTES}"))
+    try:
+        document = yaml.load(data, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise EntryError(EntryProblem(file, "", f"is not valid YAML ({where}{getattr(err, 'problem', None) or err})")) \
+            from None
+    except ValueError as err:  # e.g. a date that does not exist (2024-02-30)
+        raise EntryError(EntryProblem(file, "", f"is not valid YAML ({err})")) from None
+    if not isinstance(document, dict):
+        raise EntryError(EntryProblem(file, "", "must be a YAML mapping of fields (title:, description:, …)"))
+    return entry_from_document(entry_id, document, file)
+
+
+def entry_files(directory: Path) -> list[Path]:
+    """Every entry file below ``directory`` (sub-folders group entries; hidden ones are skipped)."""
+    return sorted(p for p in directory.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(directory).parts))

@@ -1,0 +1,158 @@
+"""The catalogue's pages: browse and search, an entry with its access request form, and the
+data stewards' page of requests, decisions, audit trail and catalogue problems.
+
+Every value is rendered through the templates' escaping: entry text is shown as text.
+Forms post back here with an xsrf token and go through the same domain functions as the API.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from tornado import web
+
+from factoryhub import webservice
+
+from . import access_requests as requests_
+from .access import details, may_use, summary, terms_digest, terms_text
+from .api import ENTRY_IN_PATH, REQUEST_IN_PATH, STEWARD, CatalogueHandler
+from .catalogue import describe_problems
+from .hub_groups import HubUnavailable
+from .index import FACETS, QueryError
+from .models import RequestState
+from .snippets import entry_snippets
+
+TEMPLATES = Path(__file__).with_name("templates")
+PAGE_SIZE = 25
+
+
+class PageHandler(CatalogueHandler, webservice.PageHandler):
+    def page_values(self) -> dict:
+        return {**super().page_values(), "is_steward": self.is_steward}
+
+
+class SearchPage(PageHandler):
+    @web.authenticated
+    async def get(self):
+        viewer = await self.viewer()
+        catalogue = self.catalogue
+        query = self.get_argument("q", "")
+        filters = {facet: values[:50] for facet in FACETS if (values := self.get_arguments(facet))}
+        offset = self.bounded_page()
+        message, results = "", None
+        try:
+            results = catalogue.index.search(query, filters, None, PAGE_SIZE, offset)
+        except QueryError as err:
+            message = str(err)
+        hits = [] if results is None else [
+            {**summary(catalogue.entries[i]), "usable": may_use(catalogue.entries[i], viewer)} for i in results.ids]
+
+        def link(**changes) -> str:
+            params = {"q": query, **{f: v for f, v in filters.items()}, **changes}
+            return "?" + urlencode({k: v for k, v in params.items() if v not in ("", [], None)}, doseq=True)
+
+        self.page("search.html", status=400 if message else 200, message=message, message_kind="warning",
+                  title="Data and model catalogue", query=query, filters=filters, hits=hits,
+                  total=results.total if results else 0, facets=results.facets if results else {},
+                  offset=offset, page_size=PAGE_SIZE, link=link)
+
+    def bounded_page(self) -> int:
+        text = self.get_argument("offset", "0")
+        return min(int(text), 100_000) if text.isdigit() else 0
+
+
+class EntryPage(PageHandler):
+    @web.authenticated
+    async def get(self, entry_id):
+        await self.render_entry(entry_id)
+
+    async def render_entry(self, entry_id: str, status: int = 200, message: str = "", kind: str = "info",
+                           justification: str = ""):
+        entry = self.catalogue.get(entry_id)
+        if entry is None:
+            raise web.HTTPError(404, f"no catalogue entry {entry_id!r}")
+        viewer = await self.viewer()
+        shown = details(entry, viewer)
+        mine = []
+        if entry.access == "restricted" and viewer.name:
+            with self.db.read() as session:
+                mine = [requests_.as_dict(r) for r in
+                        requests_.requests_of(session, viewer.name, entry_id=entry.id, limit=10)]
+        terms = terms_text(entry) if entry.access == "restricted" else ""
+        self.page("entry.html", status=status, message=message, message_kind=kind, title=entry.title, entry=shown,
+                  snippets=entry_snippets(entry) if shown["usable"] else [], terms=terms,
+                  terms_sha256=terms_digest(terms) if terms else "", requests=mine, justification=justification,
+                  pending=any(r["state"] == "pending" for r in mine))
+
+    @web.authenticated
+    async def post(self, entry_id):  # an access request from the form
+        entry = self.catalogue.get(entry_id)
+        if entry is None:
+            raise web.HTTPError(404, f"no catalogue entry {entry_id!r}")
+        viewer = await self.viewer()
+        justification = self.get_body_argument("justification", "")
+        if self.get_body_argument("acknowledge", "") != "yes":
+            await self.render_entry(entry_id, 400, "Tick the box to acknowledge the terms before you ask for access.",
+                                    "warning", justification)
+            return
+        try:
+            with self.db.write() as session:
+                request = requests_.ask(session, entry, viewer, justification,
+                                        self.get_body_argument("terms_sha256", ""))
+                number = request.id
+        except requests_.RequestRefused as err:
+            await self.render_entry(entry_id, err.status, str(err), "warning", justification)
+            return
+        await self.render_entry(entry_id, 201, f"Your request #{number} was sent to the data stewards.", "success")
+
+
+class StewardPage(PageHandler):
+    @web.authenticated
+    def get(self):
+        self.render_steward()
+
+    def render_steward(self, status: int = 200, message: str = "", kind: str = "info"):
+        if not self.is_steward:
+            raise web.HTTPError(403, f"deciding access requests needs the {STEWARD} permission")
+        catalogue = self.catalogue
+        with self.db.read() as session:
+            pending = [requests_.as_dict(r) for r in requests_.requests_of(session, None, RequestState.pending)]
+            recent = [requests_.as_dict(r) for r in requests_.requests_of(session, None, limit=30)
+                      if r.state != RequestState.pending]
+            audit = requests_.audit_entries(session, limit=50)
+        self.page("steward.html", status=status, message=message, message_kind=kind, title="Data stewardship",
+                  pending=pending, recent=recent, audit=audit, problems=describe_problems(catalogue.problems),
+                  stale=catalogue.stale, version=catalogue.version, entry_count=len(catalogue.entries))
+
+
+class DecisionPage(StewardPage):
+    @web.authenticated
+    async def post(self, request_id):
+        if not self.is_steward:
+            raise web.HTTPError(403, f"deciding access requests needs the {STEWARD} permission")
+        decision = self.get_body_argument("decision", "")
+        if decision not in ("approve", "reject"):
+            self.render_steward(400, "Choose approve or reject.", "warning")
+            return
+        try:
+            decided = await self.service.decide(int(request_id), self.current_user["name"], decision == "approve",
+                                                self.get_body_argument("note", ""))
+        except requests_.RequestRefused as err:
+            self.render_steward(err.status, str(err), "warning")
+            return
+        except HubUnavailable as err:
+            self.render_steward(502, f"Request #{request_id} stays pending: the hub did not add the user to the "
+                                     f"group ({err}).", "danger")
+            return
+        self.render_steward(200, f"Request #{request_id} by {decided['username']} for {decided['entry_id']}: "
+                                 f"{decided['state']}.", "success")
+
+
+def routes(prefix: str, service) -> list:
+    args = {"service": service}
+    return [
+        (rf"{prefix}", SearchPage, args),
+        (rf"{prefix}entries/{ENTRY_IN_PATH}", EntryPage, args),
+        (rf"{prefix}steward", StewardPage, args),
+        (rf"{prefix}steward/requests/{REQUEST_IN_PATH}", DecisionPage, args),
+    ]
