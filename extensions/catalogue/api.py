@@ -91,9 +91,18 @@ class CatalogueHandler(JsonHandler):
     def refused(self, err: requests_.RequestRefused) -> ApiError:
         return ApiError(err.status, str(err), err.field)
 
+    def status(self) -> dict:
+        """The served snapshot: version, size, problems (their list for stewards only)."""
+        catalogue = self.catalogue
+        return {"version": catalogue.version, "loaded_at": catalogue.loaded_at, "entries": len(catalogue.entries),
+                "stale": list(catalogue.stale),
+                "problems": describe_problems(catalogue.problems) if self.is_steward else len(catalogue.problems)}
+
     def catalogue_info(self) -> CatalogueInfo:
         settings = self.settings
-        homepage = f"{self.request.protocol}://{self.request.host}{settings['service_prefix']}"
+        # stable IRIs need the configured public address; a request's Host header is the fallback
+        base = settings["public_url"] or f"{self.request.protocol}://{self.request.host}"
+        homepage = f"{base}{settings['service_prefix']}"
         return CatalogueInfo(title=settings["catalogue_title"], description=settings["catalogue_description"],
                              publisher=Agent(settings["publisher_name"], settings.get("publisher_url") or None),
                              homepage=homepage)
@@ -238,18 +247,10 @@ class PublicExportHandler(ExportHandler):
 class StatusHandler(CatalogueHandler):
     @authenticated
     def get(self):
-        self._status()
-
-    def _status(self):
-        catalogue = self.catalogue
-        payload = {"version": catalogue.version, "loaded_at": catalogue.loaded_at, "entries": len(catalogue.entries),
-                   "problems": len(catalogue.problems), "stale": list(catalogue.stale)}
-        if self.is_steward:
-            payload["problems"] = describe_problems(catalogue.problems)
-        self.answer(payload)
+        self.answer(self.status())
 
 
-class ReloadHandler(StatusHandler):
+class ReloadHandler(CatalogueHandler):
     @authenticated
     async def post(self):
         self.require_steward()
@@ -257,7 +258,7 @@ class ReloadHandler(StatusHandler):
             await self.service.reload_in_background()
         except Exception as err:  # noqa: BLE001 - the previous snapshot keeps serving; say why
             raise ApiError(503, f"the catalogue was not reloaded ({err}); the previous one keeps serving") from None
-        self._status()
+        self.answer(self.status())
 
 
 def routes(prefix: str, service) -> list:

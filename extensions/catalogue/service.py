@@ -51,10 +51,12 @@ class CatalogueService(Application):
                                     help="The catalogue's description (DCAT export).")
     publisher_name = Unicode("FactoryHub", config=True, help="Who publishes the catalogue (DCAT export).")
     publisher_url = Unicode("", config=True, help="The publisher's web page (DCAT export).")
+    public_url = Unicode("", config=True, help="The hub's public address, e.g. https://hub.example.eu: the DCAT "
+                         "export's IRIs start with it and the service prefix (empty: taken from each request).")
 
     aliases = {"catalogue-dir": "CatalogueService.catalogue_dir", "db-url": "CatalogueService.db_url",
                "reload-every": "CatalogueService.reload_every", "site-name": "CatalogueService.site_name",
-               "publisher-name": "CatalogueService.publisher_name", "publisher-url": "CatalogueService.publisher_url",
+               "publisher-name": "CatalogueService.publisher_name", "publisher-url": "CatalogueService.publisher_url", "public-url": "CatalogueService.public_url",
                "group-cache-seconds": "CatalogueService.group_cache_seconds"}
     flags = {"public-export": ({"CatalogueService": {"public_export": True}}, "Publish the anonymous export.")}
 
@@ -119,7 +121,7 @@ class CatalogueService(Application):
                                site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
                                catalogue_title=self.title, catalogue_description=self.catalogue_description,
                                publisher_name=self.publisher_name, publisher_url=self.publisher_url,
-                               public_export=self.public_export)
+                               public_export=self.public_export, public_url=self.public_url)
 
     def setup(self) -> None:
         if not self.catalogue_dir:

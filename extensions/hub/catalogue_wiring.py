@@ -47,7 +47,8 @@ def configure_catalogue(c, loaded: LoadedSite) -> list[str]:
                f"--db-url={site.databases.catalogue.format(state_dir=state)}",
                f"--reload-every={settings.reload_every_seconds}", f"--site-name={site.name}",
                f"--publisher-name={settings.publisher_name or site.name}",
-               f"--publisher-url={settings.publisher_url}"]
+               f"--publisher-url={settings.publisher_url}",
+               f"--public-url={(site.hub.public_url or site.hub.bind_url).rstrip('/')}"]
     if settings.public_export:
         command.append("--public-export")
     c.JupyterHub.custom_scopes.update(SCOPES)

@@ -52,6 +52,10 @@ class HubSettings(Section):
         description="Public URL the proxy listens on, e.g. https://hub.factory.example.eu/. "
         "The embedded default listens on loopback only.",
     )
+    public_url: str = Field(
+        "", description="The address users reach the hub at, when it differs from bind_url (TLS offload, a "
+        "reverse proxy), e.g. https://hub.factory.example.eu/. Stable links (the catalogue's DCAT-AP IRIs) use it; "
+        "empty: bind_url.")
     hub_bind_url: str = Field(
         "http://127.0.0.1:8081",
         description="Where the hub's own API listens. Slurm jobs call it to report their port, "
@@ -70,10 +74,10 @@ class HubSettings(Section):
         description="Argv of configurable-http-proxy (installed from npm by the project's setup).",
     )
 
-    @field_validator("bind_url", "hub_bind_url")
+    @field_validator("bind_url", "hub_bind_url", "public_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+    def _http_url(cls, value: str, info) -> str:
+        if (value or info.field_name != "public_url") and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
