@@ -75,6 +75,9 @@ def test_every_problem_is_reported_once():
     (lambda d: d["profiles"].append(dict(d["profiles"][0])), "profiles[5]: 'cpu-small' is not allowed — must be unique"),
     (lambda d: d["sessions"].update(default_profile="ghost"), "sessions.default_profile: 'ghost' is not allowed"),
     (lambda d: d["hub"].update(bind_url="http://0.0.0.0:8000/"), "hub.bind_url: 'http://0.0.0.0:8000/' is not allowed — local accounts are for development"),
+    (lambda d: d["services"]["catalogue"].update(directory="/nonexistent/catalogue"), "services.catalogue.directory: '/nonexistent/catalogue' is not allowed — must be an existing folder"),
+    (lambda d: d["services"]["catalogue"].update(steward_groups=["bad group!"]), "services.catalogue.steward_groups[0]: 'bad group!' is not allowed — a hub group name"),
+    (lambda d: d["hub"].update(public_url="hub.example.eu"), "hub.public_url: 'hub.example.eu' is not allowed — must be an http:// or https:// URL"),
 ])
 def test_cross_references(mutate, expected):
     data = example()

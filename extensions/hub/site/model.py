@@ -18,7 +18,8 @@ UNIX_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
 SLURM_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
 SLUG = r"^[a-z0-9][a-z0-9-]{0,39}$"
 UnixName = Annotated[str, Field(pattern=UNIX_NAME)]
-GroupName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+GROUP_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+GroupName = Annotated[str, Field(pattern=GROUP_NAME)]
 
 
 def _host_port_url(value: str) -> str:
@@ -35,6 +36,8 @@ PATTERN_HELP = {
     "at most 32 characters",
     SLURM_NAME: "a Slurm name: letters, digits, '_', '.' and '-', at most 64 characters",
     SLUG: "lowercase letters, digits and '-', starting with a letter or digit, at most 40 characters",
+    GROUP_NAME: "a hub group name: letters, digits, '.', '_' and '-', starting with a letter or digit, "
+    "at most 64 characters",
 }
 
 
