@@ -106,12 +106,19 @@ class Entry:
         return tuple(sorted({d.format for d in self.distributions}))
 
 
-def _plain(value):
-    """YAML's dates and times as the ISO text the schema expects (the schema speaks JSON)."""
+MAX_VALUES = 20_000  # an entry has a few hundred; YAML aliases can make a small file expand without bound
+
+
+def _plain(value, budget: list[int]):
+    """YAML's dates and times as the ISO text the schema expects (the schema speaks JSON),
+    counting values against ``budget`` so that an alias bomb stops here, not in the validator."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError(f"has more than {MAX_VALUES} values (are YAML aliases expanding?)")
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, budget) for v in value]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value
@@ -136,7 +143,10 @@ def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
 
 def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
     """Validate one parsed entry and build it; EntryError names the field and the reason."""
-    document = _plain(document)
+    try:
+        document = _plain(document, [MAX_VALUES])
+    except ValueError as err:
+        raise EntryError(EntryProblem(file or entry_id, "", str(err))) from None
     try:
         _validate(document)
     except fastjsonschema.JsonSchemaValueException as err:
