@@ -128,16 +128,30 @@ def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+# the schema's conditional rules (allOf/if/then), in words
+_REQUIRED_WHEN = {"groups": "is required when access is restricted",
+                  "lawful_basis": "is required when personal_data is true",
+                  "retention": "is required when personal_data is true",
+                  "model": "is required for kind: model (family and parameters)"}
+
+
 def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
     """('distributions[0].byte_size', 'must be integer') from fastjsonschema's 'data.…' message."""
     name = err.name if err.name != "data" else ""
     field = name.removeprefix("data.").removeprefix("data")
     reason = err.message.removeprefix(err.name).strip() or err.message
-    if err.rule == "additionalProperties" and isinstance(err.value, dict) and isinstance(err.definition, dict):
-        extra = sorted(set(err.value) - set(err.definition.get("properties", {})))
-        reason = f"unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(err.definition['properties']))})"
-    elif err.rule == "enum" and isinstance(err.definition, dict):
-        reason = f"{err.value!r} is not one of {', '.join(map(str, err.definition['enum']))}"
+    definition = err.definition if isinstance(err.definition, dict) else {}
+    if err.rule == "additionalProperties" and isinstance(err.value, dict):
+        extra = sorted(set(err.value) - set(definition.get("properties", {})))
+        reason = f"unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(definition['properties']))})"
+    elif err.rule == "enum":
+        reason = f"{err.value!r} is not one of {', '.join(map(str, definition['enum']))}"
+    elif err.rule == "required" and isinstance(err.value, dict):
+        missing = [key for key in definition.get("required", []) if key not in err.value]
+        field = ".".join(filter(None, [field, missing[0] if missing else ""]))
+        reason = _REQUIRED_WHEN.get(field, "is required")
+    elif err.rule == "not" and field == "" and isinstance(err.value, dict) and "model" in err.value:
+        field, reason = "model", "only a model entry (kind: model) has a model block"
     return field, reason
 
 

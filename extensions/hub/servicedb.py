@@ -104,6 +104,25 @@ def alembic_config(url: str, migrations: Path) -> Config:
     return config
 
 
+def run_migrations_here(metadata, version_table: str = "alembic_version") -> None:
+    """The body of a service's migrations/env.py: on the connection Database.upgrade passes, or on
+    the URL in the Alembic config (command-line use)."""
+    from alembic import context
+
+    def run(connection) -> None:
+        context.configure(connection=connection, target_metadata=metadata, version_table=version_table,
+                          render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+    else:
+        with create_engine(context.config.get_main_option("sqlalchemy.url")).begin() as connection:
+            run(connection)
+
+
 def make_append_only(table: str) -> None:
     """In a migration: the database itself refuses UPDATE and DELETE on ``table`` (audit logs)."""
     dialect = op.get_bind().dialect.name
