@@ -7,6 +7,7 @@ reason, and write nothing when they refuse.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from factoryhub.servicedb import utcnow
@@ -53,7 +54,12 @@ def ask(session: Session, entry: Entry, viewer: Viewer, justification: str, ackn
                             username=viewer.name, justification=text, terms=terms, terms_sha256=terms_digest(terms),
                             state=RequestState.pending, decision_note="", created_at=utcnow())
     session.add(request)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # another ask of the same user for the same entry won the race
+        raise RequestRefused(409, None, f"a request of yours for {entry.id} is already waiting for a decision") \
+            from None
     record(session, f"user:{viewer.name}", "request", request, justification=text, terms_sha256=request.terms_sha256)
     return request
 

@@ -22,6 +22,25 @@ SUFFIXES = (".yaml", ".yml")
 _validate = fastjsonschema.compile(json.loads(SCHEMA_FILE.read_text()))
 
 
+class _EntryLoader(yaml.CSafeLoader):
+    """Safe YAML, with dates left as text (checked by field, below) and a key given twice refused:
+    YAML forbids it, and 'last one wins' could silently open a restricted entry."""
+
+    yaml_implicit_resolvers = {first: [(tag, regexp) for tag, regexp in resolvers
+                                       if tag != "tag:yaml.org,2002:timestamp"]
+                               for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()}
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"the field {key!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 @dataclass(frozen=True, slots=True)
 class EntryProblem:
     file: str
@@ -124,8 +143,11 @@ def _plain(value, budget: list[int]):
     return value
 
 
-def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
+def _date(file: str, field: str, text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise EntryError(EntryProblem(file, field, f"{text!r} is not a date that exists")) from None
 
 
 # the schema's conditional rules (allOf/if/then), in words
@@ -144,6 +166,8 @@ def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
     if err.rule == "additionalProperties" and isinstance(err.value, dict):
         extra = sorted(set(err.value) - set(definition.get("properties", {})))
         reason = f"unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(definition['properties']))})"
+    elif err.rule == "pattern" and definition.get("pattern") == "\\S":
+        reason = "must not be blank"
     elif err.rule == "enum":
         reason = f"{err.value!r} is not one of {', '.join(map(str, definition['enum']))}"
     elif err.rule == "required" and isinstance(err.value, dict):
@@ -166,6 +190,7 @@ def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
     except fastjsonschema.JsonSchemaValueException as err:
         field, reason = _field_of(err)
         raise EntryError(EntryProblem(file or entry_id, field, reason)) from None
+    file = file or entry_id
     temporal = document.get("temporal", {})
     model = document.get("model")
     entry = Entry(
@@ -178,9 +203,10 @@ def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
         intended_use=document["intended_use"].strip(), limitations=document["limitations"].strip(),
         distributions=tuple(Distribution(**d) for d in document["distributions"]),
         terms=document.get("terms", "").strip(), lawful_basis=document.get("lawful_basis"),
-        retention=document.get("retention"), issued=_date(document.get("issued")),
-        modified=_date(document.get("modified")), temporal_start=_date(temporal.get("start")),
-        temporal_end=_date(temporal.get("end")), spatial=tuple(Place(**p) for p in document.get("spatial", ())),
+        retention=document.get("retention"), issued=_date(file, "issued", document.get("issued")),
+        modified=_date(file, "modified", document.get("modified")),
+        temporal_start=_date(file, "temporal.start", temporal.get("start")),
+        temporal_end=_date(file, "temporal.end", temporal.get("end")), spatial=tuple(Place(**p) for p in document.get("spatial", ())),
         model=ModelInfo(**model) if model else None)
     _check_meaning(entry, file or entry_id)
     return entry
@@ -208,7 +234,7 @@ def load_entry(path: Path) -> Entry:
     if len(data) > MAX_FILE_BYTES:
         raise EntryError(EntryProblem(file, "", f"is {len(data)} bytes; an entry may have at most {MAX_FILE_BYTES}"))
     try:
-        document = yaml.load(data, Loader=yaml.CSafeLoader)
+        document = yaml.load(data, Loader=_EntryLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

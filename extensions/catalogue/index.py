@@ -8,7 +8,10 @@ in detail.
 
 Queries: words are matched case- and accent-insensitively after Unicode normalisation; every
 word must occur (AND) in the title, keywords, description or publisher; the last word also
-matches as a prefix (search as you type). Ranking weighs title over keywords over the rest.
+matches as a prefix (search as you type; prefixes of up to three letters have their own
+bitsets, longer ones expand to the few words they start). Ranking: per word, the best field it
+occurs in (title over keywords over the rest — repeating a word does not count), weighted by
+the word's rarity.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from .entries import Entry
 FACETS = ("kind", "access", "theme", "licence", "format")
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 20
-MAX_PREFIX_EXPANSION = 200
+SHORT_PREFIX = 3  # prefixes up to this length are precomputed bitsets: exact, whatever the vocabulary
+RANKED_EXPANSION = 200  # a prefix's words considered for ranking (matching uses all of them)
 _WORD = re.compile(r"\w+")
 _WEIGHTS = (("title", 4.0), ("keywords", 3.0), ("publisher", 1.0), ("description", 1.0))
 
@@ -79,7 +83,7 @@ class SearchIndex:
                 for word in words(fields[name]):
                     self._postings[word] = self._postings.get(word, 0) | bit
                     per_entry = self._weights.setdefault(word, {})
-                    per_entry[i] = per_entry.get(i, 0.0) + weight
+                    per_entry[i] = max(per_entry.get(i, 0.0), weight)
             for group in entry.groups:
                 self._groups[group] = self._groups.get(group, 0) | bit
             for facet, values in facet_values(entry).items():
@@ -87,19 +91,27 @@ class SearchIndex:
                 for value in values:
                     table[value] = table.get(value, 0) | bit
         self._vocabulary = sorted(self._postings)
-        self._by_title = sorted(range(len(self.entries)), key=lambda i: (self.entries[i].title.casefold(), i))
+        self._prefixes: dict[str, int] = {}
+        for word, mask in self._postings.items():
+            for n in range(1, min(SHORT_PREFIX, len(word) - 1) + 1):
+                self._prefixes[word[:n]] = self._prefixes.get(word[:n], 0) | mask
+        self._title_keys = [" ".join(words(e.title)) for e in self.entries]
+        self._by_title = sorted(range(len(self.entries)), key=lambda i: (self._title_keys[i], i))
 
     # --- query ------------------------------------------------------------------------
-    def _expand(self, word: str, prefix: bool) -> list[str]:
-        if not prefix:
-            return [word] if word in self._postings else []
+    def _expand(self, word: str, most: int | None = None) -> list[str]:
+        """The vocabulary's words that start with ``word`` (the first ``most`` of them)."""
         start = bisect.bisect_left(self._vocabulary, word)
-        found = []
-        for term in self._vocabulary[start:start + MAX_PREFIX_EXPANSION]:
-            if not term.startswith(word):
-                break
-            found.append(term)
-        return found
+        end = bisect.bisect_left(self._vocabulary, word + "\U0010ffff")
+        return self._vocabulary[start:end if most is None else min(end, start + most)]
+
+    def _prefix_mask(self, word: str, matches: list[str]) -> int:
+        if len(word) <= SHORT_PREFIX:
+            return self._prefixes.get(word, 0) | self._postings.get(word, 0)
+        union = 0
+        for term in matches:
+            union |= self._postings[term]
+        return union
 
     def _match(self, query: str) -> tuple[int, list[list[str]]]:
         if len(query) > MAX_QUERY_CHARS:
@@ -109,12 +121,13 @@ class SearchIndex:
             raise QueryError("q", f"has {len(terms)} words; at most {MAX_QUERY_WORDS} are searched")
         mask, expanded = self.all, []
         for n, word in enumerate(terms):
-            matches = self._expand(word, prefix=n == len(terms) - 1)
-            union = 0
-            for term in matches:
-                union |= self._postings[term]
-            mask &= union
-            expanded.append(matches)
+            if n == len(terms) - 1:  # search as you type
+                matches = self._expand(word) if len(word) > SHORT_PREFIX else self._expand(word, RANKED_EXPANSION)
+                mask &= self._prefix_mask(word, matches)
+            else:
+                matches = [word]
+                mask &= self._postings.get(word, 0)
+            expanded.append(matches[:RANKED_EXPANSION])
             if not mask:
                 break
         return mask, expanded
@@ -136,10 +149,10 @@ class SearchIndex:
         for matches in expanded:
             best = 0.0
             for term in matches:
-                weight = self._weights[term].get(i)
+                per_entry = self._weights.get(term)
+                weight = per_entry.get(i) if per_entry else None
                 if weight:
-                    idf = math.log(1 + n / len(self._weights[term]))
-                    best = max(best, idf * (1 + math.log(weight)))
+                    best = max(best, weight * math.log(1 + n / len(per_entry)))
             score += best
         return score
 
@@ -156,7 +169,7 @@ class SearchIndex:
                   for facet, table in self._facets.items()}
         want = offset + limit
         if expanded:
-            scored = heapq.nsmallest(want, ((-self._score(i, expanded), self.entries[i].title.casefold(), i)
+            scored = heapq.nsmallest(want, ((-self._score(i, expanded), self._title_keys[i], i)
                                             for i in _bits(filtered)))
             page = [i for _, _, i in scored[offset:]]
         elif filtered == self.all:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, Index, Integer, String, Text
+from sqlalchemy import JSON, Enum, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from factoryhub.servicedb import UTCDateTime, utcnow
@@ -29,7 +29,10 @@ class Base(DeclarativeBase):
 class AccessRequest(Base):
     __tablename__ = "access_requests"
     __table_args__ = (Index("ix_requests_entry_user", "entry_id", "username"),
-                      Index("ix_requests_state", "state"))
+                      Index("ix_requests_state", "state"),
+                      # one pending request per user and entry, even for two asks at the same moment
+                      Index("uq_requests_pending", "entry_id", "username", unique=True,
+                            sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[str] = mapped_column(String(100))

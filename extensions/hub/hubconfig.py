@@ -106,6 +106,11 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     user_scopes = [*configure_quota(c, loaded), *configure_catalogue(c, loaded)]
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
                                     "site's services (own allocations, the catalogue)", "scopes": ["self", *user_scopes]})
+    # A session's token: its own activity and server, and the services as its user — nothing else.
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", *user_scopes]
+    site = loaded.site
+    c.Spawner.environment.update(
+        FACTORYHUB_SERVICES_URL=(site.hub.public_url or site.hub.bind_url).rstrip("/") + "/services/")
     culler = loaded.site.services.idle_culler
     if not culler.enabled:
         return

@@ -123,8 +123,8 @@ def run_migrations_here(metadata, version_table: str = "alembic_version") -> Non
             run(connection)
 
 
-def make_append_only(table: str) -> None:
-    """In a migration: the database itself refuses UPDATE and DELETE on ``table`` (audit logs)."""
+def guard_update_delete(table: str) -> None:
+    """In a migration: the database refuses UPDATE and DELETE on ``table``."""
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for event_ in ("UPDATE", "DELETE"):
@@ -137,7 +137,28 @@ def make_append_only(table: str) -> None:
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()")
 
 
+def guard_replace_truncate(table: str) -> None:
+    """In a migration, after guard_update_delete: also refuse what bypasses row triggers —
+    SQLite's INSERT OR REPLACE of an existing id (its delete fires no trigger) and
+    PostgreSQL's TRUNCATE."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        op.execute(f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+                   f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+                   f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+    elif dialect == "postgresql":
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()")
+
+
+def make_append_only(table: str) -> None:
+    """In a migration: ``table`` (an audit log with an ``id`` key) can only grow."""
+    guard_update_delete(table)
+    guard_replace_truncate(table)
+
+
 def drop_append_only(table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")

@@ -35,6 +35,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_requests_entry_user", "access_requests", ["entry_id", "username"])
     op.create_index("ix_requests_state", "access_requests", ["state"])
+    op.create_index("uq_requests_pending", "access_requests", ["entry_id", "username"], unique=True,
+                    sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'"))
     op.create_table(
         "catalogue_audit",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,6 +56,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_append_only("catalogue_audit")
     op.drop_table("catalogue_audit")
+    op.drop_index("uq_requests_pending", table_name="access_requests")
     op.drop_index("ix_requests_state", table_name="access_requests")
     op.drop_index("ix_requests_entry_user", table_name="access_requests")
     op.drop_table("access_requests")

@@ -10,7 +10,7 @@ in the database itself: triggers refuse UPDATE and DELETE on SQLite and PostgreS
 import sqlalchemy as sa
 from alembic import op
 
-from factoryhub.servicedb import drop_append_only, make_append_only
+from factoryhub.servicedb import drop_append_only, guard_update_delete
 
 
 revision = '0001'
@@ -115,7 +115,7 @@ def upgrade() -> None:
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index('ix_members_username', ['username'], unique=False)
 
-    make_append_only("audit_log")
+    guard_update_delete("audit_log")
 
 
 def downgrade() -> None:
