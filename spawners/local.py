@@ -5,8 +5,9 @@ user with a home directory per account under the state directory.
 """
 from __future__ import annotations
 
-import sys
 import os
+import sys
+import time
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
@@ -38,4 +39,9 @@ class LocalSessionSpawner(SessionOptionsMixin, SimpleLocalProcessSpawner):
             **self.environment,
             "FACTORYHUB_PROFILE": profile.id,
             "FACTORYHUB_WALLTIME_HOURS": f"{request.walltime_hours:g}",
+            "FACTORYHUB_WALLTIME_MINUTES": str(request.walltime_minutes),
+            # counted from the request: the server starts within seconds of it
+            "FACTORYHUB_WALLTIME_END": str(int(time.time()) + request.walltime_minutes * 60),
+            "FACTORYHUB_GPUS": str(request.gpu_count),
+            "FACTORYHUB_PRICE": f"{profile.price:g}",
         }

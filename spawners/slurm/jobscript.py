@@ -79,6 +79,7 @@ class JobRequest:
     gpu_type: str | None = None
     qos: str | None = None
     reservation: str | None = None
+    price: float = 1.0  # GPU-hours charged per GPU-hour (the profile's)
     env: dict[str, str] = field(default_factory=dict)
     command: tuple[str, ...] = ("jupyterhub-singleuser",)
 
@@ -154,6 +155,7 @@ def session_environment(req: JobRequest) -> dict[str, str]:
         "FACTORYHUB_QOS": req.qos or "",
         "FACTORYHUB_RESERVATION": req.reservation or "",
         "FACTORYHUB_WALLTIME_MINUTES": str(req.walltime_minutes),
+        "FACTORYHUB_PRICE": f"{req.price:g}",
     }
 
 

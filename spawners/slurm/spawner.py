@@ -175,7 +175,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             partition=profile.partition, cpus=profile.cpus, memory_gb=profile.memory_gb,
             walltime_minutes=request.walltime_minutes, home=home, environment=self._environment(profile),
             gpus=request.gpu_count, gpu_type=profile.gpu_type if request.gpu_count else None,
-            reservation=request.reservation, env=self.get_env(),
+            reservation=request.reservation, price=profile.price, env=self.get_env(),
             command=(*self.cmd, *self.get_args()),
         )
 
