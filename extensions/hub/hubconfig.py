@@ -110,7 +110,7 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", *user_scopes]
     site = loaded.site
     c.Spawner.environment.update(
-        FACTORYHUB_SERVICES_URL=(site.hub.public_url or site.hub.bind_url).rstrip("/") + "/services/")
+        {"FACTORYHUB_SERVICES_URL": (site.hub.public_url or site.hub.bind_url).rstrip("/") + "/services/"})
     culler = loaded.site.services.idle_culler
     if not culler.enabled:
         return
