@@ -6,12 +6,16 @@ PATH_WITH_TOOLS := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test check-python
 
-run: $(VENV)/.installed-local node_modules/.installed
+LAB := extensions/lab
+LAB_SOURCES := $(LAB)/package.json $(LAB)/yarn.lock $(LAB)/pyproject.toml $(wildcard $(LAB)/src/*.ts) \
+	$(wildcard $(LAB)/style/*) $(wildcard $(LAB)/factoryhub_lab/*.py)
+
+run: $(VENV)/.installed-local $(VENV)/.installed-lab node_modules/.installed
 	PATH="$(PATH_WITH_TOOLS)" $(VENV)/bin/jupyterhub -f jupyterhub_config.py
 
 test: check-python
 	tests/bootstrap.sh
-	$(MAKE) $(VENV)/.installed-test node_modules/.installed
+	$(MAKE) $(VENV)/.installed-test $(VENV)/.installed-lab node_modules/.installed
 	PATH="$(PATH_WITH_TOOLS)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 check-python:
@@ -23,6 +27,14 @@ $(VENV)/bin/python: | check-python
 
 $(VENV)/.installed-%: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -e '.[$*]'
+	touch $@
+
+# The user-side distribution (JupyterLab extension): its frontend is built from the npm
+# registry by pip; a stale build in the tree would be shipped as is, so it goes first.
+$(VENV)/.installed-lab: $(LAB_SOURCES) | $(VENV)/bin/python
+	rm -rf $(LAB)/lib $(LAB)/factoryhub_lab/labextension $(LAB)/tsconfig.tsbuildinfo
+	cd $(LAB) && PATH="$(CURDIR)/$(VENV)/bin:$(PATH)" jlpm install --immutable
+	$(VENV)/bin/python -m pip install --quiet ./$(LAB)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

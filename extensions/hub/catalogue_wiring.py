@@ -65,4 +65,4 @@ def configure_catalogue(c, loaded: LoadedSite) -> list[str]:
     ])
     # created if missing; their members are left alone
     c.JupyterHub.load_groups.update({group: {} for group in [*gated_groups(directory), *settings.steward_groups]})
-    return [access]
+    return [access, f"read:services!service={SERVICE}"]

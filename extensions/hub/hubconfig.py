@@ -106,11 +106,13 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     user_scopes = [*configure_quota(c, loaded), *configure_catalogue(c, loaded)]
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
                                     "site's services (own allocations, the catalogue)", "scopes": ["self", *user_scopes]})
-    # A session's token: its own activity and server, and the services as its user — nothing else.
+    # A session's token: its own activity and server, where the services answer and the services
+    # as its user — nothing else.
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", *user_scopes]
     site = loaded.site
-    c.Spawner.environment.update(
-        {"FACTORYHUB_SERVICES_URL": (site.hub.public_url or site.hub.bind_url).rstrip("/") + "/services/"})
+    if site.hub.public_url:  # sessions reach the services through the proxy (else they ask the hub where)
+        c.JupyterHub.public_url = site.hub.public_url
+        c.Spawner.environment.update({"FACTORYHUB_SERVICES_URL": site.hub.public_url.rstrip("/") + "/services/"})
     culler = loaded.site.services.idle_culler
     if not culler.enabled:
         return

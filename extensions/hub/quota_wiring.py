@@ -74,4 +74,4 @@ def configure_quota(c, loaded: LoadedSite) -> list[str]:
         c.SlurmSessionSpawner.quota_url = f"{url}/services/{SERVICE}/api/v1/"
         c.SlurmSessionSpawner.quota_token = sessions_token(state)
         c.SlurmSessionSpawner.unregistered_accounts = quota.unregistered_accounts
-    return [access]
+    return [access, f"read:services!service={SERVICE}"]

@@ -1,0 +1,110 @@
+"""The session's own API for the FactoryHub panels, below ``{base_url}factoryhub/api/``.
+
+The frontend talks only to this server (same origin, the server's login); the server talks to
+the site's services with its own token. Errors keep the services' JSON shape
+``{"status", "message", "field"}``; an unreachable service answers 503 with ``available: false``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from .services import CATALOGUE, QUOTA, Answer, ServiceClient
+from .session import Session
+
+ENTRY_ID = r"(?P<entry_id>[a-z0-9][a-z0-9._-]{0,99})"
+SEARCH_PARAMETERS = ("q", "kind", "access", "theme", "licence", "format", "usable", "limit", "offset")
+CHART_DAYS = "14"
+
+
+class FactoryHubHandler(APIHandler):
+    @property
+    def services(self) -> ServiceClient:
+        return self.settings["factoryhub_services"]
+
+    def reply(self, answer: Answer) -> None:
+        self.set_status(answer.status)
+        self.finish(json.dumps(answer.body))
+
+
+class HealthHandler(FactoryHubHandler):
+    @web.authenticated
+    def get(self):
+        self.finish(json.dumps({"status": "ok"}))
+
+
+class SessionHandler(FactoryHubHandler):
+    @web.authenticated
+    def get(self):
+        self.finish(json.dumps(Session.from_env(os.environ).describe(time.time())))
+
+
+class QuotaHandler(FactoryHubHandler):
+    """The user's projects with their balance and recent daily usage, and this session's cost."""
+
+    @web.authenticated
+    async def get(self):
+        listed = await self.services.call(QUOTA, "projects")
+        if listed.status != 200:
+            self.reply(listed)
+            return
+        projects = []
+        for project in listed.body.get("projects", []):
+            detail = await self.services.call(QUOTA, self.services.path("projects", project["account"]),
+                                              {"days": CHART_DAYS})
+            projects.append({**project, "daily_usage": detail.body.get("daily_usage", []) if detail.status == 200
+                             else []})
+        self.finish(json.dumps({"available": True, "projects": projects,
+                                "session": Session.from_env(os.environ).describe(time.time())}))
+
+
+class SearchHandler(FactoryHubHandler):
+    @web.authenticated
+    async def get(self):
+        query = [(name, value) for name in SEARCH_PARAMETERS for value in self.get_arguments(name)]
+        self.reply(await self.services.call(CATALOGUE, "entries", query))
+
+
+class EntryHandler(FactoryHubHandler):
+    @web.authenticated
+    async def get(self, entry_id):
+        self.reply(await self.services.call(CATALOGUE, self.services.path("entries", entry_id)))
+
+
+class SnippetsHandler(FactoryHubHandler):
+    @web.authenticated
+    async def get(self, entry_id):
+        self.reply(await self.services.call(CATALOGUE, self.services.path("entries", entry_id, "snippets")))
+
+
+class AccessRequestHandler(FactoryHubHandler):
+    @web.authenticated
+    async def post(self, entry_id):
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise web.HTTPError(400, "the body is not JSON") from None
+        self.reply(await self.services.call(CATALOGUE, self.services.path("entries", entry_id, "requests"),
+                                            method="POST", body=body))
+
+
+def setup_handlers(web_app) -> None:
+    settings = web_app.settings
+    settings["factoryhub_services"] = ServiceClient(
+        os.environ.get("JUPYTERHUB_API_TOKEN", ""), services_url=os.environ.get("FACTORYHUB_SERVICES_URL", ""),
+        hub_api_url=os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"))
+    base = url_path_join(settings["base_url"], "factoryhub", "api")
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "health"), HealthHandler),
+        (url_path_join(base, "session"), SessionHandler),
+        (url_path_join(base, "quota"), QuotaHandler),
+        (url_path_join(base, "catalogue", "entries"), SearchHandler),
+        (url_path_join(base, "catalogue", "entries", ENTRY_ID), EntryHandler),
+        (url_path_join(base, "catalogue", "entries", ENTRY_ID, "snippets"), SnippetsHandler),
+        (url_path_join(base, "catalogue", "entries", ENTRY_ID, "requests"), AccessRequestHandler),
+    ])

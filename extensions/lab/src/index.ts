@@ -1,0 +1,40 @@
+/**
+ * FactoryHub inside JupyterLab: the project's allocations, the session's walltime and the
+ * dataset catalogue, from the site's services through the session's own server.
+ */
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { listIcon, tableRowsIcon } from '@jupyterlab/ui-components';
+
+import { CataloguePanel } from './catalogue';
+import { QuotaPanel } from './quota';
+import { WalltimeItem } from './walltimeItem';
+
+const panels: JupyterFrontEndPlugin<void> = {
+  id: '@factoryhub/lab:panels',
+  description: 'Allocations and data catalogue side panels.',
+  autoStart: true,
+  requires: [ILabShell],
+  activate: (app: JupyterFrontEnd, shell: ILabShell) => {
+    const quota = new QuotaPanel();
+    quota.title.icon = listIcon;
+    shell.add(quota, 'left', { rank: 900 });
+    const catalogue = new CataloguePanel(app);
+    catalogue.title.icon = tableRowsIcon;
+    shell.add(catalogue, 'left', { rank: 910 });
+  }
+};
+
+const walltime: JupyterFrontEndPlugin<void> = {
+  id: '@factoryhub/lab:walltime',
+  description: 'Countdown of the session walltime in the status bar, with warnings before its end.',
+  autoStart: true,
+  requires: [IStatusBar],
+  activate: (app: JupyterFrontEnd, statusBar: IStatusBar) => {
+    const item = new WalltimeItem(app.commands);
+    statusBar.registerStatusItem('@factoryhub/lab:walltime', { item, align: 'left', rank: 1000 });
+    void item.start().catch(error => console.warn('FactoryHub walltime unavailable:', error));
+  }
+};
+
+export default [panels, walltime];
