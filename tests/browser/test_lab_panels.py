@@ -111,6 +111,7 @@ def test_the_catalogue_finds_an_entry_shows_markup_as_text_and_its_loader_runs(l
     panel.locator(".fh-search").fill("browsertest")
     hit = panel.locator('.fh-hit[data-entry="browser-sample"]')
     expect(hit).to_have_text(MARKUP_TITLE)  # the markup is text, not elements
+    expect(panel.locator(".fh-total")).to_have_text("1 entries")  # the latest search wins
     expect(panel.locator(".fh-hits b, .fh-hits script")).to_have_count(0)
     hit.click()
     expect(panel.locator(".fh-entry-title")).to_have_text(MARKUP_TITLE)

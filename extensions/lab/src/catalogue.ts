@@ -48,6 +48,7 @@ export class CataloguePanel extends Widget {
   private results = el('div', { class: 'fh-results', 'aria-live': 'polite' });
   private details = el('div', { class: 'fh-details' });
   private debounce = 0;
+  private latest = 0; // answers to older searches are dropped: they may arrive after newer ones
 
   constructor(private app: JupyterFrontEnd) {
     super();
@@ -70,11 +71,17 @@ export class CataloguePanel extends Widget {
     for (const [facet, values] of this.filters) {
       values.forEach(v => params.append(facet, v));
     }
+    const ticket = ++this.latest;
     try {
-      this.showResults(await requestAPI<SearchAnswer>(`catalogue/entries?${params}`));
+      const answer = await requestAPI<SearchAnswer>(`catalogue/entries?${params}`);
+      if (ticket === this.latest) {
+        this.showResults(answer);
+      }
     } catch (error) {
-      this.results.replaceChildren(el('p', { class: 'fh-unavailable', role: 'status' },
-                                      error instanceof ApiError ? error.message : String(error)));
+      if (ticket === this.latest) {
+        this.results.replaceChildren(el('p', { class: 'fh-unavailable', role: 'status' },
+                                        error instanceof ApiError ? error.message : String(error)));
+      }
     }
   }
 
@@ -165,6 +172,7 @@ export class CataloguePanel extends Widget {
       parts.push(this.requestForm(entry));
     }
     this.details.replaceChildren(...parts);
+    this.details.scrollIntoView({ block: 'start' });
   }
 
   private requestForm(entry: Entry): HTMLElement {
