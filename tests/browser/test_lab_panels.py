@@ -131,3 +131,27 @@ def test_the_catalogue_finds_an_entry_shows_markup_as_text_and_its_loader_runs(l
     lab.keyboard.type("print(df['value'].sum())")
     run_active_cell(lab)
     expect(notebook.locator(".jp-OutputArea-output").last).to_have_text("7.5", timeout=60_000)
+
+
+def test_a_session_near_its_walltime_is_warned_with_a_save_all_action(hub, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{hub.url}/hub/login?next=/hub/spawn")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(hub.credentials()["admin"])
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Walltime (hours; empty for the profile default)").fill("0.25")  # 15 min: a warning is due at once
+        page.get_by_role("button", name="Start").click()
+        expect(page.locator(".jp-Launcher")).to_be_visible(timeout=120_000)
+        warning = page.get_by_text("This session reaches its walltime in 15 minutes")
+        expect(warning).to_be_visible()
+        expect(page.locator(".fh-walltime")).to_have_text(re.compile(r"^Walltime 1[45]:\d\d$"))
+        shot(page, "lab-walltime-warning")
+        page.get_by_role("button", name="Save all").click()  # the action runs (nothing to save, no error)
+        expect(warning).to_have_count(0)
+    finally:
+        context.close()
+        admin = {"Authorization": f"token {hub.api_token('admin')}"}
+        requests.delete(f"{hub.url}/hub/api/users/admin/server", headers=admin, timeout=30)

@@ -18,6 +18,7 @@ Standard library only: it runs before any virtual environment exists.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ APT_PACKAGES = ["slurm-wlm", "slurmdbd", "munge", "mariadb-server", "sudo", "pro
 # environment lives under /opt and is built from the system Python, not a private one.
 USER_ENV = Path(os.environ.get("FACTORYHUB_TEST_USER_ENV", "/opt/factoryhub/user-env"))
 USER_ENV_REQUIREMENTS = Path(__file__).with_name("user-env-requirements.txt")
+LAB = Path(__file__).resolve().parents[2] / "extensions" / "lab"
 CLUSTER_NAME = "factoryhub"
 GPU_COUNT = 4
 # Advertised, not real (SlurmdParameters=config_overrides): room for 20 small sessions at once.
@@ -364,9 +366,19 @@ def up() -> State:
     return state
 
 
+def _lab_sources_digest() -> str:
+    """The FactoryHub lab extension's sources: a change means the jobs' copy is stale."""
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in ("package.json", "yarn.lock", "pyproject.toml", "src/*.ts", "style/*",
+                                         "factoryhub_lab/*.py") for p in LAB.glob(pattern)):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def ensure_user_env() -> Path:
-    """Create (or refresh, when the requirements changed) the jobs' Python environment."""
-    wanted = USER_ENV_REQUIREMENTS.read_text()
+    """Create (or refresh, when the requirements or the lab extension changed) the jobs' Python
+    environment: JupyterLab plus FactoryHub's lab extension, as on a site's GPU nodes."""
+    wanted = USER_ENV_REQUIREMENTS.read_text() + f"# factoryhub-lab {_lab_sources_digest()}\n"
     stamp = USER_ENV / "factoryhub-requirements.txt"
     if stamp.exists() and stamp.read_text() == wanted:
         return USER_ENV
@@ -374,6 +386,8 @@ def ensure_user_env() -> Path:
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", str(USER_ENV)], check=True)
     pip = [str(USER_ENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "-r", str(USER_ENV_REQUIREMENTS)], check=True)
+    # built like `make` builds it for the hub's environment (npm registry, jlpm from the build env)
+    subprocess.run([*pip, str(LAB)], check=True, env={**os.environ, "PATH": f"{sys.prefix}/bin:{os.environ['PATH']}"})
     stamp.write_text(wanted)
     return USER_ENV
 

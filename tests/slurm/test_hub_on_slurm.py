@@ -38,6 +38,14 @@ def test_session_runs_as_a_slurm_job_and_stopping_cancels_it(slurm_hub, slurm_cl
     status = requests.get(f"{hub.url}/user/alice/api/status", headers=alice, timeout=30)
     assert status.status_code == 200 and "kernels" in status.json()
 
+    # the lab extension in the job knows its session and reaches the services from the node
+    session = requests.get(f"{hub.url}/user/alice/factoryhub/api/session", headers=alice, timeout=30).json()
+    account = slurm_cluster.run("squeue", "--noheader", "-j", job_id, "--format=%a").stdout.strip()
+    assert (session["job_id"], session["gpus"], session["account"]) == (job_id, 1, account)
+    assert 3500 < session["remaining_seconds"] <= 3600 and session["cost_at_walltime_gpu_hours"] == 1.0
+    quota = requests.get(f"{hub.url}/user/alice/factoryhub/api/quota", headers=alice, timeout=30)
+    assert quota.status_code == 200 and quota.json()["available"] is True, quota.text
+
     resp = requests.delete(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60)
     assert resp.status_code in (202, 204)
     wait_until(lambda: server() is None, 60, "session stopped")
