@@ -12,8 +12,10 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
+
+from factoryhub.heap import gc_paused
 
 from .entries import Entry, EntryError, EntryProblem, entry_files, load_entry
 from .index import SearchIndex
@@ -32,9 +34,10 @@ class Catalogue:
     stale: tuple[str, ...] = ()  # ids served from their last good version
     version: str = ""
     loaded_at: float = field(default_factory=time.time)
+    previous: InitVar[Catalogue | None] = None  # its index's word lists are reused for unchanged entries
 
-    def __post_init__(self):
-        object.__setattr__(self, "index", SearchIndex(self.entries))
+    def __post_init__(self, previous: Catalogue | None):
+        object.__setattr__(self, "index", SearchIndex(self.entries, previous.index if previous else None))
         object.__setattr__(self, "by_id", {e.id: i for i, e in enumerate(self.entries)})
 
     def get(self, entry_id: str) -> Entry | None:
@@ -56,6 +59,7 @@ class CatalogueLoader:
         self.directory = Path(directory)
         self._files: dict[Path, _Cached] = {}
         self._last_good: dict[Path, Entry] = {}
+        self._served: Catalogue | None = None
 
     def _read(self, path: Path, stamp: tuple[int, int]) -> _Cached:
         try:
@@ -97,9 +101,13 @@ class CatalogueLoader:
         self._last_good = {p: c.entry for p, c in files.items() if c.entry} | \
                           {p: e for p, e in self._last_good.items() if p in files and files[p].entry is None}
         version = hashlib.sha256(repr(sorted((str(p), c.stamp) for p, c in files.items())).encode()).hexdigest()[:16]
+        if self._served is not None and self._served.version == version:
+            return self._served  # nothing changed: no new index
         for problem in problems:
             log.warning("Catalogue entry skipped: %s", problem.describe())
-        return Catalogue(tuple(entries), tuple(problems), tuple(stale), version)
+        with gc_paused():  # an index of acyclic sets and integers: nothing for the collector to find
+            self._served = Catalogue(tuple(entries), tuple(problems), tuple(stale), version, previous=self._served)
+        return self._served
 
 
 def describe_problems(problems: Sequence[EntryProblem]) -> list[dict]:
