@@ -13,7 +13,7 @@ import requests
 import yaml
 from playwright.sync_api import expect
 
-from tests.harness.hub import HubProcess, wait_until
+from tests.harness.hub import HubProcess, register_project
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +38,8 @@ def hub(tmp_path_factory):
     site["services"] = {"idle_culler": {"enabled": False}, "catalogue": {"directory": str(catalogue)}}
     (workdir / "site.yaml").write_text(yaml.safe_dump(site))
     with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
-        quota = f"{hub.url}/services/factoryhub-quota/api/v1"
-        wait_until(lambda: requests.get(f"{quota}/health", timeout=2).status_code == 200, 60, "quota service")
-        admin = {"Authorization": f"token {hub.api_token('admin')}"}
-        assert requests.post(f"{quota}/projects", headers=admin, timeout=30, json={
-            "account": "proj-climate", "title": "Climate downscaling", "track": "scaling", "sector": "research",
-            "contact": "pi@uni.example", "members": ["researcher"]}).status_code == 201
-        assert requests.post(f"{quota}/projects/proj-climate/allocations", headers=admin, timeout=30, json={
-            "gpu_hours": 1234.5, "starts_on": "2026-01-01", "ends_on": "2030-12-31"}).status_code == 201
+        hub.quota = register_project(hub, hub.api_token("admin"), ["researcher"], gpu_hours=1234.5)
         hub.researcher = {"Authorization": f"token {hub.api_token('researcher')}"}
-        hub.quota = quota
         yield hub
 
 

@@ -181,3 +181,20 @@ class HubProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def register_project(hub: HubProcess, admin_token: str, members: list[str], gpu_hours: float,
+                     account: str = "proj-climate", track: str = "scaling") -> str:
+    """A quota project with one allocation, made through the quota service's API as an admin;
+    returns the service's API URL."""
+    quota = f"{hub.url}/services/factoryhub-quota/api/v1"
+    wait_until(lambda: requests.get(f"{quota}/health", timeout=2).status_code == 200, 60, "quota service")
+    admin = {"Authorization": f"token {admin_token}"}
+    made = requests.post(f"{quota}/projects", headers=admin, timeout=30, json={
+        "account": account, "title": "Climate downscaling", "track": track, "sector": "research",
+        "contact": "pi@uni.example", "members": members})
+    assert made.status_code == 201, made.text
+    granted = requests.post(f"{quota}/projects/{account}/allocations", headers=admin, timeout=30, json={
+        "gpu_hours": gpu_hours, "starts_on": "2026-01-01", "ends_on": "2030-12-31"})
+    assert granted.status_code == 201, granted.text
+    return quota

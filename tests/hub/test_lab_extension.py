@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.harness.hub import HubProcess, wait_until
+from tests.harness.hub import HubProcess, register_project, wait_until
 
 pytestmark = pytest.mark.hub
 
@@ -17,14 +17,7 @@ pytestmark = pytest.mark.hub
 def hub(tmp_path_factory):
     with HubProcess(tmp_path_factory.mktemp("lab")) as hub:
         hub.tokens = {name: hub.api_token(name) for name in ("admin", "researcher")}
-        quota = f"{hub.url}/services/factoryhub-quota/api/v1"
-        wait_until(lambda: requests.get(f"{quota}/health", timeout=2).status_code == 200, 60, "quota service")
-        admin = {"Authorization": f"token {hub.tokens['admin']}"}
-        assert requests.post(f"{quota}/projects", headers=admin, timeout=30, json={
-            "account": "proj-climate", "title": "Climate downscaling", "track": "exploratory", "sector": "research",
-            "contact": "pi@uni.example", "members": ["researcher"]}).status_code == 201
-        assert requests.post(f"{quota}/projects/proj-climate/allocations", headers=admin, timeout=30, json={
-            "gpu_hours": 120, "starts_on": "2026-01-01", "ends_on": "2030-12-31"}).status_code == 201
+        register_project(hub, hub.tokens["admin"], ["researcher"], gpu_hours=120)
         researcher = {"Authorization": f"token {hub.tokens['researcher']}"}
         spawned = requests.post(f"{hub.url}/hub/api/users/researcher/server", headers=researcher, timeout=60,
                                 json={"user_options": {"profile": "notebook-small", "walltime_hours": 1}})

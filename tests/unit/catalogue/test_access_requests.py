@@ -15,6 +15,7 @@ from factoryhub.catalogue.access_requests import (
     MAX_JUSTIFICATION, MIN_JUSTIFICATION, RequestRefused, as_dict, ask, audit_entries, decide, requests_of, withdraw)
 from factoryhub.catalogue.models import AccessRequest, AuditEntry, RequestState
 from factoryhub.servicedb import Database
+from tests.harness.databases import BACKENDS, migrated_database
 
 from .builders import entry
 
@@ -24,17 +25,10 @@ WHY = "Training a triage model for the radiology project."
 ALICE = Viewer("alice")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
     """A migrated, empty request database: every request test runs on SQLite and on a real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'catalogue.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_server").database()
-    database = Database(url, MIGRATIONS)
-    database.upgrade()
-    yield database
-    database.dispose()
+    yield from migrated_database(request, tmp_path, lambda url: Database(url, MIGRATIONS))
 
 
 def restricted(entry_id="chest-xray", **changes):

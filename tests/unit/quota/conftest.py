@@ -6,21 +6,15 @@ import pytest
 
 from factoryhub.quota.db import Database
 from factoryhub.quota.models import Allocation, Member, Project, Sector, Track
+from tests.harness.databases import BACKENDS, migrated_database
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
     """A migrated, empty ledger: every ledger test runs on SQLite and on a real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'quota.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_server").database()
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.dispose()
+    yield from migrated_database(request, tmp_path, Database)
 
 
 @pytest.fixture
