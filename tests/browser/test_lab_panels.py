@@ -4,8 +4,11 @@ walltime counts down, the catalogue finds an entry, shows its markup as text, an
 lands in a notebook cell and runs."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ import requests
 import yaml
 from playwright.sync_api import expect
 
-from tests.harness.hub import HubProcess, register_project
+from tests.harness.hub import HubProcess, register_project, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -72,8 +75,9 @@ def run_active_cell(page) -> None:
 
 
 def open_panel(page, panel_id: str):
-    page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{panel_id}"]').click()
     panel = page.locator(f"#{panel_id}")
+    if not panel.is_visible():  # a click on the tab of the open panel would close it
+        page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{panel_id}"]').click()
     expect(panel).to_be_visible()
     return panel
 
@@ -147,3 +151,31 @@ def test_a_session_near_its_walltime_is_warned_with_a_save_all_action(hub, brows
         context.close()
         admin = {"Authorization": f"token {hub.api_token('admin')}"}
         requests.delete(f"{hub.url}/hub/api/users/admin/server", headers=admin, timeout=30)
+
+
+def test_access_to_a_restricted_entry_is_requested_from_the_panel(lab):
+    panel = open_panel(lab, "factoryhub-catalogue-panel")
+    panel.locator(".fh-search").fill("whole genome variant")
+    panel.locator('.fh-hit[data-entry="genomics-variant-calls-cohort"]').click()
+    expect(panel.locator(".fh-location")).to_have_count(0)  # restricted: no path before access
+    form = panel.locator(".fh-request-form")
+    expect(form.locator(".fh-terms")).to_contain_text("GDPR")
+    form.locator(".fh-justification").fill("Replicating a polygenic risk score for the cardiology project.")
+    form.locator(".fh-request").click()
+    expect(form.locator(".fh-request-message")).to_have_text("Tick the box to acknowledge the terms.")
+    form.locator(".fh-acknowledge").check()
+    form.locator(".fh-request").click()
+    expect(panel.locator(".fh-request-state")).to_have_text(re.compile(r"Your request #\d+: pending"))
+
+
+def test_a_service_that_stops_is_named_in_the_panel(hub, lab):
+    service = subprocess.run(["pgrep", "-f", f"factoryhub.catalogue.service.*{hub.workdir}"], capture_output=True,
+                             text=True).stdout.split()
+    assert len(service) == 1, service
+    os.kill(int(service[0]), signal.SIGTERM)
+    wait_until(lambda: not Path(f"/proc/{service[0]}").exists(), 30, "the catalogue service to stop")
+    panel = open_panel(lab, "factoryhub-catalogue-panel")
+    panel.locator(".fh-search").fill("anything at all")
+    expect(panel.locator(".fh-unavailable")).to_contain_text("catalogue service is not reachable right now")
+    open_panel(lab, "factoryhub-quota-panel")
+    expect(lab.locator('[data-account="proj-climate"]')).to_be_visible()  # the other panel still works
