@@ -153,6 +153,17 @@ def test_a_session_near_its_walltime_is_warned_with_a_save_all_action(hub, brows
         requests.delete(f"{hub.url}/hub/api/users/admin/server", headers=admin, timeout=30)
 
 
+def test_facets_narrow_the_results(lab):
+    panel = open_panel(lab, "factoryhub-catalogue-panel")
+    panel.locator(".fh-search").fill("")
+    expect(panel.locator(".fh-total")).to_have_text("13 entries")
+    panel.locator('input[data-facet="kind"][data-value="model"]').check()
+    expect(panel.locator(".fh-total")).to_have_text("2 entries")
+    expect(panel.locator(".fh-hit")).to_have_count(2)
+    panel.locator('input[data-facet="kind"][data-value="model"]').uncheck()
+    expect(panel.locator(".fh-total")).to_have_text("13 entries")
+
+
 def test_access_to_a_restricted_entry_is_requested_from_the_panel(lab):
     panel = open_panel(lab, "factoryhub-catalogue-panel")
     panel.locator(".fh-search").fill("whole genome variant")
