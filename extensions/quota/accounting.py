@@ -10,6 +10,7 @@ what makes a 100,000-job window cheap (a generic JSON parse builds ~50 objects p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -96,6 +97,7 @@ class JobUsage:
     gpus: int
     cpus: int
     elapsed_seconds: int
+    fingerprint: int = 0  # of the signature: a stored row with the same one needs no rewrite
 
     @property
     def gpu_seconds(self) -> int:
@@ -109,7 +111,7 @@ class JobUsage:
         return {"cluster": self.cluster, "job_id": self.job_id, "account": self.account, "username": self.username,
                 "partition": self.partition, "state": self.state, "start_at": self.start_at, "end_at": self.end_at,
                 "gpus": self.gpus, "cpus": self.cpus, "elapsed_seconds": self.elapsed_seconds,
-                "gpu_seconds": self.gpu_seconds, "cpu_seconds": self.cpu_seconds}
+                "gpu_seconds": self.gpu_seconds, "cpu_seconds": self.cpu_seconds, "fingerprint": self.fingerprint}
 
 
 def _epoch(value: int | _Number | None) -> int:
@@ -153,15 +155,23 @@ def signature(job: SacctJob) -> tuple:
     return (job.account or "", job.user or "", job.partition or "", _state(job.state), start, end, gpus, cpus)
 
 
+def fingerprint(signature_: tuple) -> int:
+    """A signed 64-bit digest of a signature (what a BIGINT column holds); stable across processes."""
+    account, user, partition, state, start, end, gpus, cpus = signature_
+    text = f"{account}\x1f{user}\x1f{partition}\x1f{state}\x1f{start}\x1f{end}\x1f{gpus}\x1f{cpus}"
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 def parse_job(job: SacctJob, now: dt.datetime) -> JobUsage | None:
     """One sacct job; None for a job that never started (it used nothing)."""
-    account, user, partition, state, start, end, gpus, cpus = signature(job)
+    sig = signature(job)
+    account, user, partition, state, start, end, gpus, cpus = sig
     if not start:
         return None
     elapsed = (end or int(now.timestamp())) - start
     return JobUsage(cluster=job.cluster, job_id=str(job.job_id), account=account, username=user,
                     partition=partition, state=state, start_at=_utc(start), end_at=_utc(end) if end else None,
-                    gpus=gpus, cpus=cpus, elapsed_seconds=max(0, elapsed))
+                    gpus=gpus, cpus=cpus, elapsed_seconds=max(0, elapsed), fingerprint=fingerprint(sig))
 
 
 def parse_sacct(document: SacctDocument, now: dt.datetime, skip: Callable[[SacctJob], bool] | None = None

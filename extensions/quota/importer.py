@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from factoryhub.heap import gc_paused
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmUnreachable
 
-from .accounting import JobUsage, SacctDocument, SacctJob, decode_sacct, parse_sacct, signature
+from .accounting import JobUsage, SacctDocument, SacctJob, decode_sacct, fingerprint, parse_sacct, signature
 from .db import Database
 from .models import Allocation, ImportState, UsageDay, UsageRecord, utcnow
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 UPSERT_BATCH = 5000
 _UPDATED = ("account", "username", "partition", "state", "start_at", "end_at", "gpus", "cpus",
-            "elapsed_seconds", "gpu_seconds", "cpu_seconds")
+            "elapsed_seconds", "gpu_seconds", "cpu_seconds", "fingerprint")
 
 
 @dataclass(frozen=True)
@@ -69,40 +69,36 @@ class SacctSource:
         return document
 
 
-def _stored_as_is(job: SacctJob, stored: dict[tuple[str, str], tuple]) -> bool:
+def _stored_as_is(job: SacctJob, stored: dict[str, dict[str, int | None]]) -> bool:
     """A finished job whose stored row says what sacct says (a running job's usage still grows)."""
-    row = stored.get((job.cluster, str(job.job_id)))
-    if row is None:
+    known = stored.get(job.cluster, {}).get(str(job.job_id))
+    if known is None:
         return False
     reported = signature(job)
-    return reported[5] != 0 and reported == row
+    return reported[5] != 0 and fingerprint(reported) == known
 
 
-_EPOCH = {"postgresql": "COALESCE(EXTRACT(EPOCH FROM {0})::bigint, 0)",
-          "sqlite": "COALESCE(CAST(strftime('%s', {0}) AS INTEGER), 0)"}
-
-
-def stored_signatures(session: Session, jobs: Sequence[SacctJob]) -> dict[tuple[str, str], tuple]:
-    """(cluster, job id) -> accounting.signature of the stored row, for the jobs already stored.
-    Straight through the driver: this runs for every job of every window, and the ORM's row
-    processing cost more than the lookups."""
-    dialect = session.get_bind().dialect.name
-    epoch = _EPOCH[dialect]
-    query = (f"SELECT job_id, account, username, partition, state, {epoch.format('start_at')}, "
-             f"{epoch.format('end_at')}, gpus, cpus FROM usage_records WHERE cluster = ")
+def stored_fingerprints(session: Session, jobs: Sequence[SacctJob]) -> dict[str, dict[str, int | None]]:
+    """cluster -> job id -> fingerprint of the stored row, for the jobs already stored: one probe
+    of ix_usage_job_fingerprint per job, straight through the driver (this runs for every job
+    of every window)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     by_cluster: dict[str, list[str]] = {}
     for job in jobs:
         by_cluster.setdefault(job.cluster, []).append(str(job.job_id))
     cursor = session.connection().connection.driver_connection.cursor()
-    found: dict[tuple[str, str], tuple] = {}
+    found: dict[str, dict[str, int | None]] = {}
     for cluster, ids in by_cluster.items():
+        known = found.setdefault(cluster, {})
         for i in range(0, len(ids), UPSERT_BATCH):
             chunk = ids[i:i + UPSERT_BATCH]
-            if dialect == "postgresql":
-                cursor.execute(query + "%s AND job_id = ANY(%s)", (cluster, chunk))
+            if postgres:
+                cursor.execute("SELECT job_id, fingerprint FROM usage_records WHERE cluster = %s AND job_id = ANY(%s)",
+                               (cluster, chunk))
             else:
-                cursor.execute(query + f"? AND job_id IN ({','.join('?' * len(chunk))})", (cluster, *chunk))
-            found.update(((cluster, row[0]), tuple(row[1:])) for row in cursor.fetchall())
+                cursor.execute("SELECT job_id, fingerprint FROM usage_records WHERE cluster = ? AND job_id IN "
+                               f"({','.join('?' * len(chunk))})", (cluster, *chunk))
+            known.update(cursor.fetchall())
     return found
 
 
@@ -163,7 +159,7 @@ def _staged(usage: JobUsage, time) -> tuple:
     """A usage as a staging row, in _COLUMNS order, times through ``time``."""
     return (usage.cluster, usage.job_id, usage.account, usage.username, usage.partition, usage.state,
             time(usage.start_at), time(usage.end_at) if usage.end_at else None, usage.gpus, usage.cpus,
-            usage.elapsed_seconds, usage.gpu_seconds, usage.cpu_seconds)
+            usage.elapsed_seconds, usage.gpu_seconds, usage.cpu_seconds, usage.fingerprint)
 
 
 def _upsert_sqlite(connection, batch: Sequence[JobUsage]) -> list[tuple]:
@@ -236,7 +232,7 @@ class UsageImporter:
             document = await self.source.window(start, end)
             with gc_paused():
                 with self.db.read() as session:
-                    stored = stored_signatures(session, document.jobs)
+                    stored = stored_fingerprints(session, document.jobs)
                 # a job stored exactly as sacct reports it is not parsed or written again (re-imports, overlaps)
                 usages = list(parse_sacct(document, now, skip=lambda job: _stored_as_is(job, stored)))
             seen += len(document.jobs)

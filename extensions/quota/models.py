@@ -94,6 +94,8 @@ class UsageRecord(Base):
         Index("ix_usage_account_start", "account", "start_at"),
         Index("ix_usage_user_start", "username", "start_at"),
         Index("ix_usage_end_account", "end_at", "account"),  # running jobs (end_at IS NULL) of some accounts
+        # covers the importer's "is this job stored as sacct reports it?" with one index probe
+        Index("ix_usage_job_fingerprint", "cluster", "job_id", "fingerprint"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -110,6 +112,7 @@ class UsageRecord(Base):
     elapsed_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     gpu_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     cpu_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # accounting.fingerprint
 
 
 class UsageDay(Base):
