@@ -15,7 +15,7 @@ run: $(VENV)/.installed-local $(VENV)/.installed-lab node_modules/.installed
 
 test: check-python
 	tests/bootstrap.sh
-	$(MAKE) $(VENV)/.installed-test $(VENV)/.installed-lab node_modules/.installed
+	$(MAKE) $(VENV)/.installed-test $(VENV)/.installed-lab $(VENV)/.installed-notebooks node_modules/.installed
 	PATH="$(PATH_WITH_TOOLS)" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 check-python:
@@ -35,6 +35,11 @@ $(VENV)/.installed-lab: $(LAB_SOURCES) | $(VENV)/bin/python
 	rm -rf $(LAB)/lib $(LAB)/factoryhub_lab/labextension $(LAB)/tsconfig.tsbuildinfo
 	cd $(LAB) && PATH="$(CURDIR)/$(VENV)/bin:$(PATH)" jlpm install --immutable
 	$(VENV)/bin/python -m pip install --quiet ./$(LAB)
+	touch $@
+
+# The starter notebooks' CPU path (CI runs them top to bottom).
+$(VENV)/.installed-notebooks: notebooks/requirements-cpu.txt | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -r notebooks/requirements-cpu.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

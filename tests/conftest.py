@@ -1,6 +1,6 @@
 """Test tiers, CI strictness and the per-tier summary.
 
-Tiers are markers: unit (unmarked), hub, postgres, slurm, browser. Under CI (CI=true) a tier that
+Tiers are markers: unit (unmarked), hub, postgres, notebooks, slurm, browser. Under CI (CI=true) a tier that
 cannot run fails instead of skipping, and any skip fails the run.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-TIERS = ("browser", "slurm", "postgres", "hub")  # the first marker found names a test's tier
+TIERS = ("browser", "slurm", "notebooks", "postgres", "hub")  # the first marker found names a test's tier
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _outcomes: dict[str, Counter] = {}
 
@@ -28,8 +28,8 @@ def unavailable(reason: str) -> None:
 
 
 def pytest_collection_modifyitems(items):
-    """Fast tiers first: unit, hub, postgres, slurm, browser (stable within a tier)."""
-    order = {"unit": 0, "hub": 1, "postgres": 2, "slurm": 3, "browser": 4}
+    """Fast tiers first: unit, hub, postgres, notebooks, slurm, browser (stable within a tier)."""
+    order = {"unit": 0, "hub": 1, "postgres": 2, "notebooks": 3, "slurm": 4, "browser": 5}
     items.sort(key=lambda item: order[tier_of(item)])
 
 
@@ -46,13 +46,14 @@ def pytest_terminal_summary(terminalreporter):
     for tier in ("unit", *reversed(TIERS)):
         c = _outcomes.get(tier, Counter())
         terminalreporter.write_line(
-            f"{tier:8} ran {sum(c.values()):4}  passed {c['passed']:4}  failed {c['failed']:3}  skipped {c['skipped']:3}")
+            f"{tier:9} ran {sum(c.values()):4}  passed {c['passed']:4}  failed {c['failed']:3}  skipped {c['skipped']:3}")
 
 
 # Processes a test run may start; none may outlive it.
 LEFTOVER_MARKERS = (b"jupyterhub", b"configurable-http-proxy", b"jupyterhub_idle_culler",
                     b"factoryhub.spawners.slurm.reconciler", b"factoryhub.quota.service", b"jupyter-server",
-                    b"chromium", b"factoryhub-pg-")
+                    b"chromium", b"factoryhub-pg-", b"ipykernel_launcher",
+                    b"distributed.cli.dask_worker", b"dask_jobqueue")
 
 
 def _start_ticks(pid: str | int) -> int:
