@@ -136,3 +136,20 @@ def test_environment_and_cpu_requirements_pin_the_same_versions():
                 continue
             assert pins.get(name) == version.strip(), \
                 f"{name}: requirements-cpu.txt pins {version.strip()}, environment.yml {pins.get(name)}"
+
+
+def pins(path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            found[name.split("[")[0].strip()] = version.strip()
+    return found
+
+
+def test_the_test_clusters_job_environment_has_the_notebooks_versions():
+    """Notebook 04 runs its kernel and dask workers from the jobs' environment on the test cluster."""
+    cpu, jobs = pins(REPO / "notebooks" / "requirements-cpu.txt"), pins(REPO / "tests/cluster/user-env-requirements.txt")
+    assert {"dask", "distributed", "dask-jobqueue", "pandas"} <= jobs.keys()
+    assert {name: version for name, version in jobs.items() if name in cpu} == \
+        {name: cpu[name] for name in jobs if name in cpu}
