@@ -107,3 +107,8 @@ def postgres_server():
     server = PostgresServer(bin_dir).start()
     yield server
     server.stop()
+
+
+# The real Slurm cluster, for every tier that needs it (the slurm tier, and the OIDC login's
+# account checks in the browser tier). At the bottom: it imports `unavailable` from here.
+from tests.harness.cluster import shared_tmp, slurm_cluster  # noqa: E402, F401

@@ -24,10 +24,8 @@ WRONG = {
     "line-vibration": [
         # every row, not only running machines
         "line_vibration = readings.groupby('line')['vibration_rms'].mean().compute().sort_index()\n",
-        # a mean of per-partition means
-        "line_vibration = (readings[readings['state'] == 'running']\n"
-        "                  .map_partitions(lambda df: df.groupby('line', observed=True)['vibration_rms'].mean())\n"
-        "                  .compute().groupby(level=0).mean().sort_index())\n",
+        # leaves idle machines in: only faults taken out
+        "line_vibration = readings[readings['state'] != 'fault'].groupby('line')['vibration_rms'].mean().compute()\n",
         # the lazy object, never computed
         "line_vibration = readings[readings['state'] == 'running'].groupby('line')['vibration_rms'].mean()\n",
     ],
