@@ -59,7 +59,7 @@ def configure_catalogue(c, loaded: LoadedSite) -> list[str]:
     c.JupyterHub.load_roles.extend([
         {"name": "data-steward", "description": "Decide access requests to restricted data",
          "scopes": [*SCOPES, access], "users": sorted(set(c.Authenticator.admin_users) | set(settings.stewards)),
-         "groups": list(settings.steward_groups)},
+         "groups": [*settings.steward_groups, *site.admin_groups]},
         {"name": SERVICE, "description": "The catalogue: read users' groups, add approved users to groups",
          "scopes": SERVICE_SCOPES, "services": [SERVICE]},
     ])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
 from .catalogue_wiring import configure_catalogue
+from .oidc_wiring import configure_oidc
 from .quota_wiring import configure_quota
 from .site import LoadedSite, SiteError
 
@@ -47,7 +48,8 @@ def configure(c, loaded: LoadedSite) -> None:
 def _configure_auth(c, loaded: LoadedSite) -> None:
     site, state = loaded.site, loaded.state_dir
     if site.auth.kind == "oidc":
-        raise SiteError(loaded.source, ["auth.kind: 'oidc' is not available in this release yet — use 'local'"])
+        configure_oidc(c, loaded)
+        return
     names = [a.name for a in site.auth.accounts]
     passwords = ensure_credentials(state, names)
     c.JupyterHub.authenticator_class = LocalAccountsAuthenticator

@@ -66,7 +66,8 @@ def configure_quota(c, loaded: LoadedSite) -> list[str]:
     c.JupyterHub.services.append({"name": SESSIONS_IDENTITY, "api_token": sessions_token(state)})
     c.JupyterHub.load_roles.extend([
         {"name": "quota-admin", "description": "Manage projects and allocations",
-         "scopes": ["custom:quota:admin", access], "users": sorted(c.Authenticator.admin_users)},
+         "scopes": ["custom:quota:admin", access], "users": sorted(c.Authenticator.admin_users),
+         "groups": site.admin_groups},
         {"name": SESSIONS_IDENTITY, "description": "The hub's session spawner: budget holds",
          "scopes": ["custom:quota:holds", "custom:quota:read", access], "services": [SESSIONS_IDENTITY]},
     ])

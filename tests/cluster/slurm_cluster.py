@@ -53,6 +53,7 @@ USERS = {
     "alice": ["proj-climate", "sme-visionai"],
     "bob": ["proj-climate"],
     "carol": ["proj-genomics"],
+    "erin": [],  # a Unix user in no project: the OIDC login refuses her, saying how to join one
 }
 DAEMONS = ("slurmd", "slurmctld", "slurmdbd", "mariadb", "munged")  # stop order
 

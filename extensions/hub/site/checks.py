@@ -75,8 +75,27 @@ def cross_check(site: Site) -> list[tuple[str, object, str]]:
     for j, account in enumerate(getattr(site.auth, "accounts", [])):
         if account.name in {a.name for a in site.auth.accounts[:j]}:
             problems.append((f"auth.accounts[{j}].name", account.name, "must be unique"))
+    if site.auth.kind == "oidc":
+        problems.extend(_oidc_problems(site))
     catalogue = site.services.catalogue
     if catalogue.enabled and catalogue.directory is not None and not catalogue.directory.is_dir():
         problems.append(("services.catalogue.directory", str(catalogue.directory),
                          "must be an existing folder of catalogue entries"))
+    return problems
+
+
+def _oidc_problems(site: Site) -> list[tuple[str, object, str]]:
+    auth, problems = site.auth, []
+    if site.hub.admin_users:
+        problems.append(("hub.admin_users", list(site.hub.admin_users),
+                         "must be empty with OIDC login: admins are the members of auth.admin_groups"))
+    if "openid" not in auth.scopes:
+        problems.append(("auth.scopes", list(auth.scopes), "must include openid"))
+    secret = auth.client_secret_file
+    if not secret.is_file():
+        problems.append(("auth.client_secret_file", str(secret), "must be an existing file holding the secret"))
+    elif secret.stat().st_mode & 0o077:
+        problems.append(("auth.client_secret_file", str(secret), "must be readable by its owner only (chmod 600)"))
+    if auth.username_map_file is not None and not auth.username_map_file.is_file():
+        problems.append(("auth.username_map_file", str(auth.username_map_file), "must be an existing YAML file"))
     return problems

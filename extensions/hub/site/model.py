@@ -121,16 +121,77 @@ class LocalAuth(Section):
     )
 
 
+class GroupRule(Section):
+    """How values of the groups claim become hub groups."""
+
+    pattern: str = Field(
+        description="Regular expression matched against each value of the groups claim; its named group "
+        "'group' is the hub group, e.g. '^urn:geant:factory.example.eu:group:(?P<group>[a-z0-9-]+)#aai$'. "
+        "Values no rule matches are ignored.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles_with_a_group(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as err:
+            raise ValueError(f"not a regular expression ({err})") from None
+        if "group" not in compiled.groupindex:
+            raise ValueError("the pattern needs a named group (?P<group>...) that names the hub group")
+        return value
+
+
 class OIDCAuth(Section):
-    """Institutional login through an OpenID Connect provider (oauthenticator)."""
+    """Institutional login through an OpenID Connect provider (oauthenticator's GenericOAuthenticator,
+    with PKCE, refresh tokens and encrypted auth state). Groups and roles follow the provider's claims at
+    every login; the hub's admins are exactly the members of admin_groups."""
 
     kind: Literal["oidc"]
-    issuer: str = Field(description="Issuer URL, e.g. https://login.factory.example.eu/realms/hpc.")
+    issuer: str = Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+                        description="Issuer URL; its /.well-known/openid-configuration is read at start, "
+                        "e.g. https://login.factory.example.eu/realms/hpc.")
+    display_name: str = Field("your institution", min_length=1, max_length=60,
+                              description="Shown on the login button: 'Sign in with <display_name>'.")
     client_id: str = Field(min_length=1, description="OAuth client id registered for the hub.")
     client_secret_file: Path = Field(description="File holding the client secret (mode 600).")
-    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"],
-                              description="OAuth scopes to request.")
-    username_claim: str = Field("preferred_username", description="Claim holding the HPC username.")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "offline_access"],
+                              description="OAuth scopes to request; offline_access lets the hub refresh expired "
+                              "tokens without a new login.")
+    username_claim: str = Field("preferred_username", min_length=1,
+                                description="Claim holding the user's HPC (Unix) username, or the key looked up in "
+                                "username_map_file. Dotted paths reach into nested claims.")
+    username_map_file: Path | None = Field(
+        None, description="YAML mapping of username_claim values to Unix usernames, for providers that do not "
+        "know HPC usernames (e.g. eduPersonPrincipalName -> Unix name). Unmapped users are refused.")
+    groups_claim: str | None = Field(
+        None, description="Claim listing the user's groups or entitlements, e.g. eduperson_entitlement or groups. "
+        "Without it users are in no provider-managed group.")
+    group_rules: list[GroupRule] = Field(
+        default_factory=lambda: [GroupRule(pattern=r"^(?P<group>[A-Za-z0-9][A-Za-z0-9._-]{0,63})$")],
+        description="How claim values become hub groups; the default takes plain group names as they are.")
+    admin_groups: list[GroupName] = Field(
+        default_factory=list, description="Hub groups whose members are hub admins (and quota and catalogue "
+        "admins). The only way to be an admin with OIDC login.")
+    trainer_groups: list[GroupName] = Field(
+        default_factory=list, description="Hub groups whose members hold the trainer role (see docs/login.md).")
+    require_unix_account: bool = Field(
+        True, description="Refuse users whose mapped username has no Unix account on the hub's host.")
+    require_slurm_association: bool | None = Field(
+        None, description="Refuse users with no Slurm association; default: when sessions run on Slurm.")
+    account_help: str = Field(
+        "Ask your project's principal investigator to add you to a project, or write to the support desk.",
+        min_length=1, max_length=1000,
+        description="Shown to a refused user: how to get an HPC account and a project on this system.")
+    refresh_seconds: int = Field(300, ge=0, le=86400,
+                                 description="How old the provider's answer may get before the hub refreshes it "
+                                 "(with the refresh token); 0 turns refreshing off.")
+
+    @field_validator("username_claim", "groups_claim")
+    @classmethod
+    def _claim_path(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*", value):
+            raise ValueError("a claim name, or a dotted path of names")
+        return value
 
 
 class GpuType(Section):
@@ -312,3 +373,8 @@ class Site(Section):
 
     def partition(self, name: str) -> Partition:
         return next(p for p in self.partitions if p.name == name)
+
+    @property
+    def admin_groups(self) -> list[str]:
+        """Groups whose members administer the hub and its services (OIDC login; none with local login)."""
+        return list(self.auth.admin_groups) if self.auth.kind == "oidc" else []
