@@ -8,8 +8,10 @@ Every message is built from a template with paraphrase alternatives (``[a|b]``) 
 (``{feature}``, ``{error}``, invented names and order numbers). About a third of the templates are
 deliberately hard: hedged or mixed wording whose overall sentiment is carried by one clause,
 negated praise in negative messages ("not impressed"), negated complaints in positive ones ("no
-more crashes"), and neutral questions that name errors. The label is the template's, so it is
-exact by construction; no human labelled anything.
+more crashes"), and neutral questions that name errors. Each message takes its template's label;
+no human labelled anything. Validation and test each hold 30 messages per label from templates
+that training never sees (UNSEEN_TEMPLATES), so their scores say something about phrasings a
+model has not memorised; the other 70 per label are new fillings of the training templates.
 
     python make_support_tickets.py --out support_tickets.jsonl [--seed 7]
 
@@ -32,10 +34,10 @@ PRODUCT = "Quillboard"
 SLOTS = {
     "feature": ["calendar sync", "PDF export", "offline mode", "the mobile app", "dark mode", "search",
                 "two-factor login", "the Kanban board", "CSV import", "the Chatterbox integration",
-                "shared workspaces", "the billing portal", "push notifications", "the REST API",
-                "version history", "the template gallery", "single sign-on", "recurring tasks",
-                "the desktop client", "file attachments", "the reporting dashboard", "guest access",
-                "the timeline view", "email digests", "bulk editing", "the browser extension"],
+                "workspace sharing", "the billing portal", "the notification centre", "the REST API",
+                "version history", "the template gallery", "single sign-on", "the recurring-task feature",
+                "the desktop client", "file upload", "the reporting dashboard", "guest access",
+                "the timeline view", "the email digest", "bulk editing", "the browser extension"],
     "error": ["ERR_SYNC_409", "E1042 (workspace locked)", "'Attachment too large'", "QB-TIMEOUT-17",
               "'Licence key not recognised'", "a 503 from the API", "'Unexpected token in export'",
               "'Session expired' every few minutes", "E2210 (quota exceeded)", "a blank white screen",
@@ -83,7 +85,7 @@ TEMPLATES = {
         "{feature} is painfully slow on {platform}; a simple {action} takes minutes.",
         "[Terrible|Awful] experience today: {feature} failed with {error} in the middle of a client demo.",
         "We pay for the {plan} plan and {feature} has been down {since}. [This is a joke|Very poor service].",
-        "{feature} deleted a week of notes when {event}. I am [furious|livid].",
+        "{feature} [deletes|wipes] my notes whenever {event}. I am [furious|livid].",
         "Every time {event}, {PRODUCT} throws {error}. [Fix it, please|Please fix this].",
         "The {version} release broke {feature} for {team} and nobody at {PRODUCT} seems to care.",
         "I [regret|am starting to regret] moving {team} to {PRODUCT}. {feature} fails [daily|constantly].",
@@ -137,9 +139,9 @@ TEMPLATES = {
     "positive": [
         "Thanks, {agent}! {feature} works [perfectly|flawlessly] now.",
         "Just wanted to say {feature} has saved {team} hours every week.",
-        "The fix in {version} solved the {error} issue. Great job.",
+        "The fix in {version} got rid of {error}. Great job.",
         "{agent} walked me through {feature} in five minutes. [Excellent|Outstanding] support.",
-        "[Love|Really love] the new {feature}; exactly what we needed.",
+        "[Love|Really love] the new {bare_feature}; exactly what we needed.",
         "{feature} on {platform} is fast and [reliable|smooth]. Very happy with it.",
         "Order {order} was sorted out within an hour. Thank you for the great service!",
         "{team} switched to {PRODUCT} last month and everyone [loves|enjoys] {feature}.",
@@ -167,65 +169,110 @@ TEMPLATES = {
     ],
 }
 
+# Templates used only for validation and test (30 messages per label in each): these measure whether
+# a model learnt sentiment or memorised the training phrasings.
+UNSEEN_TEMPLATES = {
+    "negative": [
+        "Second invoice this month for order {order} with the wrong amount. Sort it out.",
+        "{feature} on {platform} freezes for ten seconds after every click. [Maddening|Infuriating].",
+        "Honestly, I expected better: {error} again, and {agent} just told me to clear the cache.",
+        "So {feature} is gone from the {plan} plan without any notice? That's a [shabby|poor] way to treat customers.",
+        "Not happy. {feature} worked fine in {version} and now it won't even start.",
+        "Great, another update and {feature} is broken again. [Well done|Brilliant].",
+    ],
+    "neutral": [
+        "Could you point me to the documentation for {feature}?",
+        "We have [40|120|300] users on the {plan} plan; is there a discount for nonprofits?",
+        "Is there a keyboard shortcut for {feature} on {platform}?",
+        "Can {feature} be limited to admins only?",
+        "I'm writing a [guide|handbook] for {team}: is {feature} the same on {platform} and the web app?",
+        "Please add {name} from our finance team as a billing contact for order {order}.",
+    ],
+    "positive": [
+        "{feature} worked on the first try. [Impressed|Genuinely impressed].",
+        "Kudos to {agent} - patient, clear and quick.",
+        "Whoever designed {bare_feature} deserves a raise.",
+        "We renewed the {plan} plan without a second thought. {feature} alone is worth it.",
+        "No sign of {error} since [Tuesday|the patch], and {team} is back to work. Thanks a lot.",
+        "Didn't think {PRODUCT} could get any better, but {version} did it.",
+    ],
+}
+UNSEEN_PER_SPLIT = 30  # per label, in validation and in test
+
 _ALTERNATIVES = re.compile(r"\[([^\[\]]+)\]")
 _SLOT = re.compile(r"\{(\w+)\}")
+_SENTENCE_START = re.compile(r"(?<=[.!?] )([a-z])")
+# words that keep their capital after an opener such as "Hi, "
+_PROPER = {PRODUCT, "I", "I'm", "I'd", "I've", "Windows", "Ubuntu", "Android", "Chrome", "Firefox",
+           "Safari", *SLOTS["agent"], *SLOTS["name"]}
 
 
 def fill(template: str, rng: random.Random) -> str:
-    """One message from a template: pick each [a|b] alternative, then fill each {slot}."""
+    """One message body from a template: pick each [a|b] alternative, then fill each {slot}."""
     text = _ALTERNATIVES.sub(lambda m: rng.choice(m.group(1).split("|")), template)
 
     def slot(match: re.Match) -> str:
         name = match.group(1)
         if name == "PRODUCT":
             return PRODUCT
+        if name == "bare_feature":  # "the new {bare_feature}": no article of its own
+            return rng.choice(SLOTS["feature"]).removeprefix("the ")
         if name in GENERATED:
             return GENERATED[name](rng)
         return rng.choice(SLOTS[name])
 
-    return _SLOT.sub(slot, text)
-
-
-def capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    return _SENTENCE_START.sub(lambda m: m.group(1).upper(), _SLOT.sub(slot, text))
 
 
 def message(template: str, rng: random.Random) -> str:
+    """A body with an optional greeting and sign-off, written the way people type them on one line."""
     opener, closer = rng.choice(OPENERS), rng.choice(CLOSERS)
     body = fill(template, rng)
-    body = body if not opener else body  # the body keeps its own capital after "Hi, "
-    return (opener + capitalise(body) + fill(closer, rng)).strip()
+    first = body.split(" ", 1)[0].rstrip(",:;")
+    # names, "I" and acronyms such as PDF keep their capital after "Hi, "
+    keeps_capital = first in _PROPER or (len(first) > 1 and first[:2].isupper())
+    if opener and not keeps_capital:
+        body = body[:1].lower() + body[1:]
+    else:
+        body = body[:1].upper() + body[1:]
+    return (opener + body + fill(closer, rng)).strip()
+
+
+def _distinct(templates: list[str], count: int, rng: random.Random, seen: set[str]) -> list[str]:
+    """count messages, none seen before (case-insensitive), using each template about equally often."""
+    texts, attempts = [], 0
+    while len(texts) < count:
+        attempts += 1
+        if attempts > 100 * count:
+            raise RuntimeError(f"templates starting {templates[0][:40]!r} give too few distinct messages")
+        text = message(templates[attempts % len(templates)], rng)
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            texts.append(text)
+    rng.shuffle(texts)
+    return texts
 
 
 def generate(seed: int = DEFAULT_SEED) -> list[dict]:
-    """The whole data set as a list of records, train then validation then test."""
+    """The whole data set as a list of records: train, then validation, then test."""
     rng = random.Random(seed)
-    per_label = sum(SPLITS.values())
     seen: set[str] = set()
-    by_label: dict[str, list[str]] = {}
+    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
     for label in LABELS:
-        templates, texts = TEMPLATES[label], []
-        # round-robin over the templates so that every one is used about equally often
-        order = [t for _ in range(per_label // len(templates) + 1) for t in templates]
-        attempts = 0
-        while len(texts) < per_label:
-            attempts += 1
-            if attempts > 100 * per_label:
-                raise RuntimeError(f"templates for {label} give too few distinct messages")
-            template = order[len(texts) % len(order)] if attempts % 4 else rng.choice(templates)
-            text = message(template, rng)
-            if text.lower() not in seen:
-                seen.add(text.lower())
-                texts.append(text)
-        rng.shuffle(texts)
-        by_label[label] = texts
+        unseen_total = UNSEEN_PER_SPLIT * (len(SPLITS) - 1)
+        familiar = _distinct(TEMPLATES[label], sum(SPLITS.values()) - unseen_total, rng, seen)
+        unseen = _distinct(UNSEEN_TEMPLATES[label], unseen_total, rng, seen)
+        rows["train"] += [(text, label) for text in familiar[:SPLITS["train"]]]
+        start = SPLITS["train"]
+        for i, split in enumerate(s for s in SPLITS if s != "train"):
+            n_familiar = SPLITS[split] - UNSEEN_PER_SPLIT
+            rows[split] += [(text, label) for text in familiar[start:start + n_familiar]]
+            rows[split] += [(text, label) for text in unseen[i * UNSEEN_PER_SPLIT:(i + 1) * UNSEEN_PER_SPLIT]]
+            start += n_familiar
     records = []
-    start = 0
-    for split, count in SPLITS.items():
-        rows = [(text, label) for label in LABELS for text in by_label[label][start:start + count]]
-        rng.shuffle(rows)
-        records.extend({"text": text, "label": label, "split": split} for text, label in rows)
-        start += count
+    for split, split_rows in rows.items():
+        rng.shuffle(split_rows)
+        records += [{"text": text, "label": label, "split": split} for text, label in split_rows]
     return [{"id": f"tkt-{i:05d}", **record} for i, record in enumerate(records, start=1)]
 
 
