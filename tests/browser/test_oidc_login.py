@@ -133,10 +133,10 @@ def test_a_later_login_without_the_claims_takes_groups_and_admin_away(hub, page)
     logout(page, hub)
 
     hub.provider.set_person(ALICE, hpc_username="alice", name="Alice Example", email=ALICE,
-                            eduperson_entitlement=entitlements("proj-genomics", "trainers"))
+                            eduperson_entitlement=entitlements("proj-genomics", "trainers", "data-stewards"))
     login(page, hub, ALICE)
     page.wait_for_url(re.compile(r".*/hub/(spawn|home).*"))
-    assert groups_of(hub, "alice") == {"proj-genomics", "trainers", "sensor-restricted"}
+    assert groups_of(hub, "alice") == {"proj-genomics", "trainers", "data-stewards", "sensor-restricted"}
     assert user_row(hub, "alice")[1] == 0, "admin must go with the claim"
     assert "auth_state" not in api(page, hub, "users/alice").json(), "admin:auth_state must go with the admin claim"
     assert api(page, hub, "users/someone-new", method="POST").status == 403, "creating users is for admins"
@@ -144,6 +144,9 @@ def test_a_later_login_without_the_claims_takes_groups_and_admin_away(hub, page)
     assert listed.ok and "alice" in {u["name"] for u in listed.json()}, "the trainer role came with the trainers group"
     quota = page.goto(f"{hub.url}/services/factoryhub-quota/admin")
     assert quota.status == 403
+    # still a data steward without being an admin: the steward role follows data-stewards
+    page.goto(f"{hub.url}/services/factoryhub-catalogue/steward")
+    page.get_by_role("heading", name="Data stewardship").wait_for()
 
 
 def test_logout_clears_the_session_and_a_copied_cookie_stops_working(hub, page, browser):
