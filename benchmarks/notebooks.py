@@ -65,6 +65,7 @@ def main() -> None:
         env = {"FACTORYHUB_NOTEBOOK_SCALE": "ci", "FACTORYHUB_NOTEBOOK_OUTPUT": str(tmp / "outputs"),
                "FACTORYHUB_DATASETS": str(tmp / "none"), "FACTORYHUB_MODELS": str(tmp / "none"),
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        timed(baseline_notebook(tmp), {}, env)  # warm-up: the first kernel start pays for cold imports
         base = statistics.median(timed(baseline_notebook(tmp), {}, env) for _ in range(args.runs))
         for stem in NOTEBOOKS:
             times = []

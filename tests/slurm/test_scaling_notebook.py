@@ -103,6 +103,7 @@ def test_scaling_out_notebook_runs_inside_a_session_within_the_quota(hub, slurm_
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=560, cwd=shared_tmp)
     assert (shared_tmp / "result.json").exists(), proc.stderr[-3000:]
     result = RunResult.from_json((shared_tmp / "result.json").read_text())
+    print(f"{STEM}: {result.seconds:.1f} s in the kernel")
     assert_ran_and_checked(result, wrong)
     said = "".join(result.outputs)
 
