@@ -138,11 +138,14 @@ def load_username_map(path: Path) -> dict[str, str]:
 class Refusal(web.HTTPError):
     """A login refused for a reason the user can do something about: the page says what."""
 
-    def __init__(self, status: int, message: str, help_text: str, title: str = "Not yet an HPC user here"):
+    def __init__(self, status: int, message: str, help_text: str, help_url: str = "",
+                 title: str = "Not yet an HPC user here"):
         super().__init__(status, message, reason=title)
         # JupyterHub's error page shows this as is: escape what came from the provider or the site
+        link = (f'<p><a id="factoryhub-account-help-link" href="{escape(help_url, quote=True)}">{escape(help_url)}</a></p>'
+                if help_url else "")
         self.jupyterhub_html_message = (f'<p id="factoryhub-refusal">{escape(message)}</p>'
-                                        f'<p id="factoryhub-account-help">{escape(help_text)}</p>')
+                                        f'<p id="factoryhub-account-help">{escape(help_text)}</p>{link}')
 
 
 async def claimed_before(user) -> set[str]:
@@ -209,12 +212,13 @@ class FactoryHubOIDCAuthenticator(GenericOAuthenticator):
     slurm_bin_dir = Unicode("", config=True, help="Where Slurm's commands are ('' = PATH)")
     slurm_conf = Unicode("", config=True, help="SLURM_CONF for sacctmgr ('' = Slurm's default)")
     account_help = Unicode("", config=True, help="How to get an account, shown to refused users")
+    account_help_url = Unicode("", config=True, help="A link shown with account_help")
 
     def user_info_to_username(self, user_info):
         name = unix_username(user_info, self.username_claim, self.hpc_username_map)
         if name is None:
             raise Refusal(403, "Your institution's login did not give this hub an HPC username it knows.",
-                          self.account_help, title="No HPC username")
+                          self.account_help, self.account_help_url, title="No HPC username")
         return name
 
     async def update_auth_model(self, auth_model):
@@ -245,10 +249,10 @@ class FactoryHubOIDCAuthenticator(GenericOAuthenticator):
                 pwd.getpwnam(username)
             except KeyError:
                 raise Refusal(403, f"You signed in as {username}, but {username} has no HPC account on this "
-                                   "system yet.", self.account_help) from None
+                                   "system yet.", self.account_help, self.account_help_url) from None
         if self.require_slurm_association and not await self._has_association(username):
             raise Refusal(403, f"Your HPC account {username} belongs to no project (Slurm account) yet.",
-                          self.account_help)
+                          self.account_help, self.account_help_url)
         return True
 
     async def _has_association(self, username: str) -> bool:

@@ -63,6 +63,7 @@ def configure_oidc(c, loaded: LoadedSite) -> None:
     a.slurm_bin_dir = str(site.slurm.bin_dir or "")
     a.slurm_conf = str(site.slurm.conf or "")
     a.account_help = auth.account_help
+    a.account_help_url = auth.account_help_url
     a.enable_auth_state = True
     a.auth_refresh_age = auth.refresh_seconds
     a.refresh_pre_spawn = auth.refresh_seconds > 0

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.browser
 
 URN = "urn:mace:example.eu:group:"
 ALICE = "alice@uni.example"
-HELP = "Apply for an HPC account at https://access.example.eu/ and ask your PI to add you to a project."
+HELP = "Apply for an HPC account and ask your PI to add you to a project."
+HELP_URL = "https://access.example.eu/apply?from=hub&lang=en"
 
 
 def entitlements(*groups: str) -> list[str]:
@@ -49,7 +50,7 @@ def hub(slurm_cluster, tmp_path_factory):
                         "username_claim": "hpc_username", "groups_claim": "eduperson_entitlement",
                         "group_rules": [{"pattern": "^urn:mace:example\\.eu:group:(?P<group>[a-z0-9-]+)$"}],
                         "admin_groups": ["hub-admins"], "trainer_groups": ["trainers"],
-                        "account_help": HELP, "refresh_seconds": 1}
+                        "account_help": HELP, "account_help_url": HELP_URL, "refresh_seconds": 1}
         site["services"]["catalogue"]["steward_groups"] = ["data-stewards"]
     hub.site_file = edit_site(cluster_site(slurm_cluster, workdir), oidc)
     with provider, hub:
@@ -176,6 +177,7 @@ def test_a_user_without_unix_account_or_project_is_refused_and_not_created(hub, 
     refusal.wait_for()
     assert said in refusal.inner_text()
     assert page.locator("#factoryhub-account-help").inner_text() == HELP
+    assert page.locator("#factoryhub-account-help-link").get_attribute("href") == HELP_URL
     screenshot(f"oidc-refused-{login_name.split('@')[0]}")
     name = login_name.split("@")[0]
     assert user_row(hub, name) is None, f"{name} was half-created"
@@ -207,8 +209,11 @@ def test_an_expired_access_token_is_refreshed_without_a_new_login(hub, page):
     page.wait_for_url(re.compile(r".*/hub/(spawn|home).*"))
     first = api(page, hub, "users/alice").json()["auth_state"]
     assert first["access_token"] and first["refresh_token"], "offline_access must give the hub a refresh token"
-    marker = f"Refreshing oauth access token for alice"
+    marker = "Refreshing oauth access token for alice"
     seen_before = hub.log_path.read_text().count(marker)
+    # the provider moves her to another project meanwhile: the refresh re-reads the claims
+    hub.provider.set_person(ALICE, hpc_username="alice", name="Alice Example", email=ALICE,
+                            eduperson_entitlement=entitlements("proj-genomics", "hub-admins"))
 
     def refreshed_with_the_refresh_token():
         assert api(page, hub, "user").ok, "the session must survive the refresh"
@@ -217,4 +222,5 @@ def test_an_expired_access_token_is_refreshed_without_a_new_login(hub, page):
     wait_until(refreshed_with_the_refresh_token, 30, "the hub to refresh alice's expired access token", interval=1)
     now = api(page, hub, "users/alice").json()["auth_state"]
     assert now["access_token"] != first["access_token"]
-    assert groups_of(hub, "alice") >= {"proj-climate", "hub-admins"}
+    groups = groups_of(hub, "alice")
+    assert {"proj-genomics", "hub-admins"} <= groups and "proj-climate" not in groups

@@ -167,3 +167,17 @@ def test_admins_come_only_from_the_claim_and_the_secret_must_be_private(tmp_path
     said = problems(path)
     assert "hub.admin_users" in said and "admins are the members of auth.admin_groups" in said
     assert "readable by its owner only (chmod 600)" in said
+
+
+def test_the_refusal_page_escapes_what_it_shows():
+    from factoryhub.oidc import Refusal
+
+    refusal = Refusal(403, "You signed in as <b>x</b>", "Write to <script>alert(1)</script>",
+                      'https://help.example.eu/?a=1&b="2"')
+    html = refusal.jupyterhub_html_message
+    assert "<b>" not in html and "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="https://help.example.eu/?a=1&amp;b=&quot;2&quot;"' in html
+
+
+def test_the_help_link_must_be_https(tmp_path):
+    assert "auth.account_help_url" in problems(oidc_site(tmp_path, account_help_url="javascript:alert(1)"))

@@ -182,6 +182,9 @@ class OIDCAuth(Section):
         "Ask your project's principal investigator to add you to a project, or write to the support desk.",
         min_length=1, max_length=1000,
         description="Shown to a refused user: how to get an HPC account and a project on this system.")
+    account_help_url: str = Field(
+        "", pattern=r"^(https://\S+)?$", max_length=500,
+        description="A link shown with account_help, e.g. the page where users apply for an HPC account (https).")
     refresh_seconds: int = Field(300, ge=0, le=86400,
                                  description="How old the provider's answer may get before the hub refreshes it "
                                  "(with the refresh token); 0 turns refreshing off.")
