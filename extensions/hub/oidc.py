@@ -261,7 +261,7 @@ class FactoryHubOIDCAuthenticator(GenericOAuthenticator):
         client = SlurmClient(bin_dir=Path(self.slurm_bin_dir) if self.slurm_bin_dir else None,
                              slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None)
         try:
-            return any(user == username for user, _account, _qos in await client.associations())
+            return any(user == username for user, _account, _qos in await client.associations(username))
         except SlurmError as err:
             self.log.warning("Cannot check %s's Slurm associations: %s", username, err)
             raise web.HTTPError(503, "The cluster's accounting cannot be reached to check your projects; "

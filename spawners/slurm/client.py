@@ -129,9 +129,10 @@ class SlurmClient:
     async def nodes(self) -> dict:
         return await self.run_json([self._exe("sinfo"), "--json"])
 
-    async def associations(self) -> list[tuple[str, str, str]]:
-        """(user, account, qos list) for every user association."""
-        out = await self.run([self._exe("sacctmgr"), "--noheader", "--parsable2", "show", "associations",
+    async def associations(self, user: str | None = None) -> list[tuple[str, str, str]]:
+        """(user, account, qos list) for every user association, or only ``user``'s."""
+        only = [f"user={user}"] if user else []
+        out = await self.run([self._exe("sacctmgr"), "--noheader", "--parsable2", "show", "associations", *only,
                               "format=User,Account,QOS"])
         rows = [line.split("|") for line in out.splitlines() if line.strip()]
         return [(u, a, q) for u, a, q in rows if u]
