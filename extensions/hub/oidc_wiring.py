@@ -16,11 +16,11 @@ TRAINER_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:us
                   "read:groups"]
 
 
-def crypt_key(loaded: LoadedSite) -> bytes:
+def crypt_key(loaded: LoadedSite) -> bytes | None:
     """auth_state's encryption key: $JUPYTERHUB_CRYPT_KEY when the site manages it, else one kept in
     the state folder (mode 600), made on first start."""
     if os.environ.get("JUPYTERHUB_CRYPT_KEY"):
-        return b""  # JupyterHub's CryptKeeper reads the variable itself
+        return None  # JupyterHub's CryptKeeper reads the variable itself
     path = loaded.state_dir / CRYPT_KEY_FILE
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -68,7 +68,7 @@ def configure_oidc(c, loaded: LoadedSite) -> None:
     a.auth_refresh_age = auth.refresh_seconds
     a.refresh_pre_spawn = auth.refresh_seconds > 0
     key = crypt_key(loaded)
-    if key:
+    if key is not None:
         c.CryptKeeper.keys = [key]
     if auth.trainer_groups:
         c.JupyterHub.load_roles.append({"name": TRAINER_ROLE, "description": "Workshop trainers: see who takes "

@@ -198,3 +198,14 @@ def register_project(hub: HubProcess, admin_token: str, members: list[str], gpu_
         "gpu_hours": gpu_hours, "starts_on": "2026-01-01", "ends_on": "2030-12-31"})
     assert granted.status_code == 201, granted.text
     return quota
+
+
+def set_remaining_gpu_hours(quota: str, admin_token: str, account: str, gpu_hours: float) -> None:
+    """Make ``account``'s balance exactly ``gpu_hours`` whatever it used or holds, by changing its
+    first allocation through the quota API (``quota``: the API URL register_project returns)."""
+    admin = {"Authorization": f"token {admin_token}"}
+    project = requests.get(f"{quota}/projects/{account}", headers=admin, timeout=30).json()
+    allocated = project["allocated_gpu_hours"] - project["remaining_gpu_hours"] + gpu_hours
+    resp = requests.patch(f"{quota}/allocations/{project['allocations'][0]['id']}", headers=admin, timeout=30,
+                          json={"gpu_hours": allocated})
+    assert resp.status_code == 200, resp.text

@@ -107,19 +107,15 @@ def run(path: Path, wrong: dict[str, list[str]] | None = None, timeout: int = 18
             outcome.passed_with_solution = True
             solution = nb.cells[solution_index]
             for source in wrong.get(name, []):
-                trial = nbformat.v4.new_code_cell(source)
-                check = nbformat.v4.new_code_cell(cell.source)
                 try:
-                    client.execute_cell(trial, solution_index)
-                    client.execute_cell(check, index)
+                    client.execute_cell(nbformat.v4.new_code_cell(source), solution_index)
+                    client.execute_cell(cell, index)
                     outcome.wrong_accepted.append(source)
                 except CellExecutionError as exc:
                     outcome.wrong_refused.append(f"{exc.ename}: {exc.evalue}")
-            if wrong.get(name):
-                restore_solution = nbformat.v4.new_code_cell(solution.source)
-                restore_check = nbformat.v4.new_code_cell(cell.source)
-                client.execute_cell(restore_solution, solution_index)
-                client.execute_cell(restore_check, index)
+            if wrong.get(name):  # back to the provided solution's state (its outputs were read above)
+                client.execute_cell(solution, solution_index)
+                client.execute_cell(cell, index)
     return RunResult(notebook=path.name, seconds=round(time.monotonic() - started, 2), error=error,
                      exercises=outcomes, outputs=printed)
 

@@ -128,17 +128,12 @@ def test_environment_and_cpu_requirements_pin_the_same_versions():
             if "==" in entry or (("=" in entry) and not entry.startswith(".")):
                 name, version = re.split(r"==?", entry, maxsplit=1)
                 pins[name.replace("pytorch-gpu", "torch")] = version.split()[0]
-    for line in (REPO / "notebooks" / "requirements-cpu.txt").read_text().splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            name = name.split("[")[0]
-            if name in TEST_ONLY:
-                continue
-            assert pins.get(name) == version.strip(), \
-                f"{name}: requirements-cpu.txt pins {version.strip()}, environment.yml {pins.get(name)}"
+    for name, version in requirement_pins(REPO / "notebooks" / "requirements-cpu.txt").items():
+        if name not in TEST_ONLY:
+            assert pins.get(name) == version, f"{name}: requirements-cpu.txt pins {version}, environment.yml {pins.get(name)}"
 
 
-def pins(path) -> dict[str, str]:
+def requirement_pins(path) -> dict[str, str]:
     found = {}
     for line in path.read_text().splitlines():
         if "==" in line and not line.startswith("#"):
@@ -149,7 +144,8 @@ def pins(path) -> dict[str, str]:
 
 def test_the_test_clusters_job_environment_has_the_notebooks_versions():
     """Notebook 04 runs its kernel and dask workers from the jobs' environment on the test cluster."""
-    cpu, jobs = pins(REPO / "notebooks" / "requirements-cpu.txt"), pins(REPO / "tests/cluster/user-env-requirements.txt")
+    cpu = requirement_pins(REPO / "notebooks" / "requirements-cpu.txt")
+    jobs = requirement_pins(REPO / "tests/cluster/user-env-requirements.txt")
     assert {"dask", "distributed", "dask-jobqueue", "pandas"} <= jobs.keys()
     assert {name: version for name, version in jobs.items() if name in cpu} == \
         {name: cpu[name] for name in jobs if name in cpu}

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from tests.harness.hub import HubProcess, wait_until
+from tests.harness.hub import HubProcess, set_remaining_gpu_hours, wait_until
 from tests.slurm.conftest import cluster_site, edit_site
 
 pytestmark = pytest.mark.slurm
@@ -54,13 +54,12 @@ def project(hub, account) -> dict:
 def set_remaining(hub, account, gpu_hours, through_page=False):
     """Make the project's balance exactly ``gpu_hours`` whatever earlier tests used: through the
     API, or through the admin page's allocation form (login, OAuth, xsrf: what a browser sends)."""
+    if not through_page:
+        set_remaining_gpu_hours(hub.quota, hub.tokens["ops"], account, gpu_hours)
+        return
     p = project(hub, account)
     allocated = p["allocated_gpu_hours"] - p["remaining_gpu_hours"] + gpu_hours
     allocation = p["allocations"][0]
-    if not through_page:
-        resp = call(hub, "ops", "PATCH", f"allocations/{allocation['id']}", json={"gpu_hours": allocated})
-        assert resp.status_code == 200, resp.text
-        return
     session = hub.login("ops")
     service = f"{hub.url}/services/factoryhub-quota/"
     page = session.get(f"{service}admin/projects/{account}", timeout=30).content.decode()

@@ -14,7 +14,7 @@ import threading
 import pytest
 import requests
 
-from tests.harness.hub import REPO, HubProcess, wait_until
+from tests.harness.hub import REPO, HubProcess, register_project, set_remaining_gpu_hours, wait_until
 from tests.harness.notebooks import RunResult
 from tests.notebooks.test_run_notebooks import assert_ran_and_checked, copy_notebooks, wrong_solutions
 from tests.slurm.conftest import cluster_site, job_environment
@@ -29,31 +29,12 @@ def hub(slurm_cluster, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("notebook-hub")
     try:
         with HubProcess(workdir, site_file=cluster_site(slurm_cluster, workdir)) as hub:
-            hub.quota = f"{hub.url}/services/factoryhub-quota/api/v1"
             hub.tokens = {name: hub.api_token(name) for name in ("ops", "alice")}
-            wait_until(lambda: requests.get(f"{hub.quota}/health", timeout=2).status_code == 200, 60, "quota")
-            today = dt.date.today()
-            assert quota(hub, "POST", "projects", json={"account": ACCOUNT, "title": "Vision AI",
-                                                        "members": ["alice"]}).status_code == 201
-            assert quota(hub, "POST", f"projects/{ACCOUNT}/allocations", json={
-                "gpu_hours": 100, "starts_on": (today - dt.timedelta(days=1)).isoformat(),
-                "ends_on": (today + dt.timedelta(days=30)).isoformat()}).status_code == 201
+            hub.quota = register_project(hub, hub.tokens["ops"], ["alice"], gpu_hours=100, account=ACCOUNT)
             yield hub
     finally:
         slurm_cluster.run("sacctmgr", "--immediate", "modify", "account", ACCOUNT, "set", "GrpTRESMins=gres/gpu=-1",
                           check=False)
-
-
-def quota(hub, method, path, **kw) -> requests.Response:
-    return requests.request(method, f"{hub.quota}/{path}", headers={"Authorization": f"token {hub.tokens['ops']}"},
-                            timeout=60, **kw)
-
-
-def set_remaining(hub, gpu_hours: float) -> None:
-    project = quota(hub, "GET", f"projects/{ACCOUNT}").json()
-    allocated = project["allocated_gpu_hours"] - project["remaining_gpu_hours"] + gpu_hours
-    resp = quota(hub, "PATCH", f"allocations/{project['allocations'][0]['id']}", json={"gpu_hours": allocated})
-    assert resp.status_code == 200, resp.text
 
 
 @pytest.fixture
@@ -86,7 +67,7 @@ def worker_jobs(slurm_cluster, since: str) -> list[list[str]]:
 def test_scaling_out_notebook_runs_inside_a_session_within_the_quota(hub, slurm_cluster, alices_session, shared_tmp):
     env = job_environment(slurm_cluster, session_job(slurm_cluster))
     # Holds of this session are taken off already: 1.25 GPU-hours left pay for two 30-minute workers, not three
-    set_remaining(hub, 1.25)
+    set_remaining_gpu_hours(hub.quota, hub.tokens["ops"], ACCOUNT, 1.25)
     here = copy_notebooks(shared_tmp / "notebooks")
     shutil.copy(REPO / "tests" / "harness" / "notebooks.py", shared_tmp / "run_notebook.py")
     wrong = wrong_solutions(STEM)
