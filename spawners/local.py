@@ -31,6 +31,11 @@ class LocalSessionSpawner(SessionOptionsMixin, SimpleLocalProcessSpawner):
             args.append("--ServerApp.allow_root=True")
         return args
 
+    async def start(self):
+        """Start the local process, never for a system account's hub user."""
+        self.refuse_system_account()
+        return await super().start()
+
     def apply_session_request(self, request: SessionRequest) -> None:
         profile = request.profile
         self.mem_limit = profile.memory_gb * 1024**3  # advisory here; exported as MEM_LIMIT

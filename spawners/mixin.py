@@ -6,6 +6,7 @@ from traitlets import Any, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from factoryhub.site import Profile
+from factoryhub.system_accounts import AccountPolicyConfig, refusal_message
 
 from .options import InvalidOptions, SessionRequest, form_to_options, parse_user_options, render_form
 
@@ -17,7 +18,7 @@ def refuse(message: str, reason: str, status_code: int = 400) -> SpawnException:
     return err
 
 
-class SessionOptionsMixin(LoggingConfigurable):
+class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
     """Mix into a Spawner: offers the site's profiles and validates user_options once.
 
     Subclasses read ``self.session_request`` in ``start()``; it is set in
@@ -56,6 +57,7 @@ class SessionOptionsMixin(LoggingConfigurable):
     @default("apply_user_options")
     def _default_apply_user_options(self):
         def apply(spawner, user_options):
+            spawner.refuse_system_account()  # before anything looks at the options
             spawner.session_request = spawner.validate_options(user_options)
             spawner.apply_session_request(spawner.session_request)
         return apply
@@ -70,6 +72,14 @@ class SessionOptionsMixin(LoggingConfigurable):
         """Log a refused option and turn it into the 400 the user sees."""
         self.log.warning("Refused session options for %s: %s", self._log_name, err)
         return refuse(f"Invalid session options — {err}", "invalid_options")
+
+    def refuse_system_account(self) -> None:
+        """Refuse (403) a session for a system account, however its hub user came to exist
+        (login, admin API, an old database): sessions run with the user's Unix identity."""
+        refused = self.account_policy.refusal(self.user.name)
+        if refused:
+            self.log.warning("Refused a session for %s: %s", self._log_name, refused)
+            raise refuse(refusal_message(refused), "system_account", 403)
 
     def apply_session_request(self, request: SessionRequest) -> None:
         """Turn the validated request into the backend's settings (override per backend)."""

@@ -15,6 +15,8 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator
 from traitlets import Dict, Unicode
 
+from .system_accounts import AccountPolicyConfig
+
 CREDENTIALS_FILE = "local-credentials.json"
 
 
@@ -32,7 +34,7 @@ def ensure_credentials(state_dir: Path, names: list[str]) -> dict[str, str]:
     return creds
 
 
-class LocalAccountsAuthenticator(Authenticator):
+class LocalAccountsAuthenticator(AccountPolicyConfig, Authenticator):
     """Password login against the generated local credentials."""
 
     passwords = Dict(
@@ -41,7 +43,16 @@ class LocalAccountsAuthenticator(Authenticator):
     )
     credentials_file = Unicode(config=True, help="Where the generated passwords are kept (shown on the login page).")
 
+    def check_blocked_users(self, username, authentication=None):
+        """Never a system account (check-site refuses those among the local accounts too)."""
+        refused = self.account_policy.refusal(username)
+        if refused:
+            self.log.warning("Refused local login of %s: %s", username, refused)
+            return False
+        return super().check_blocked_users(username, authentication)
+
     def check_allowed(self, username, authentication=None):
+        """Only the configured accounts."""
         return username in self.passwords
 
     async def authenticate(self, handler, data):

@@ -31,11 +31,13 @@ from pathlib import Path
 
 import yaml
 from jupyterhub import orm
-from jupyterhub.utils import new_token
+from jupyterhub.utils import maybe_future, new_token
 from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.oauth2 import OAuthCallbackHandler, OAuthLogoutHandler
 from tornado import web
 from traitlets import Bool, Dict, List, Unicode
+
+from .system_accounts import AccountPolicyConfig, refusal_message
 
 STATE_KEY = "factoryhub"  # our part of the (encrypted) auth_state
 MAX_GROUPS = 200  # a provider listing more than this is misconfigured, not generous
@@ -198,7 +200,9 @@ class FactoryHubLogoutHandler(OAuthLogoutHandler):
             self.db.commit()
 
 
-class FactoryHubOIDCAuthenticator(GenericOAuthenticator):
+class FactoryHubOIDCAuthenticator(AccountPolicyConfig, GenericOAuthenticator):
+    """Institutional login: claims to a Unix username, groups and roles; system accounts refused."""
+
     callback_handler = FactoryHubCallbackHandler
     logout_handler = FactoryHubLogoutHandler
 
@@ -243,7 +247,18 @@ class FactoryHubOIDCAuthenticator(GenericOAuthenticator):
             sync_claimed_groups(handler.db, user, claimed, previously, self.log)
         return refreshed
 
+    async def check_blocked_users(self, username, auth_model=None):
+        """System accounts are refused with a page saying why (JupyterHub asks this before anything
+        else, even with allow_all); then the site's blocked_users apply."""
+        refused = self.account_policy.refusal(username)
+        if refused:
+            self.log.warning("Refused login of %s: %s", username, refused)
+            raise Refusal(403, refusal_message(refused), self.account_help, self.account_help_url,
+                          title="System accounts cannot sign in")
+        return await maybe_future(super().check_blocked_users(username, auth_model))
+
     async def check_allowed(self, username, auth_model):
+        """Users with a Unix account and, on Slurm, a project; otherwise a page saying how to get one."""
         if self.require_unix_account:
             try:
                 pwd.getpwnam(username)

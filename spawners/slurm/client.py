@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import orjson
 
 from factoryhub.heap import gc_paused
+from factoryhub.system_accounts import AccountPolicy
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ class SlurmClient:
     timeout: float = 10.0  # squeue answers in milliseconds; a dead controller makes it hang ~18 s
     submit_prefix: tuple[str, ...] = ("sudo", "--preserve-env=SLURM_CONF", "-u", "{username}")
     calls: dict[str, int] = field(default_factory=dict)  # per command, for benchmarks and tests
+    account_policy: AccountPolicy = field(default_factory=AccountPolicy)  # who commands may run as
 
     def _exe(self, name: str) -> str:
         return str(self.bin_dir / name) if self.bin_dir else name
@@ -64,28 +67,36 @@ class SlurmClient:
         return env
 
     def as_user(self, username: str) -> list[str]:
+        """The prefix that runs a command as ``username``; never as a system account."""
+        refused = self.account_policy.refusal(username)
+        if refused:
+            raise SlurmError([*self.submit_prefix[:1], username], None, f"refusing to act as {username}: {refused}")
         return [part.replace("{username}", username) for part in self.submit_prefix]
 
     async def run(self, argv: Sequence[str], *, stdin: str | None = None, timeout: float | None = None) -> str:
-        """Run ``argv``; return stdout, or raise SlurmError / SlurmUnreachable."""
+        """Run ``argv``; return stdout, or raise SlurmError / SlurmUnreachable (never anything else)."""
         argv = list(argv)
         name = next((Path(a).name for a in argv if Path(a).name in KNOWN_COMMANDS), argv[0])
         self.calls[name] = self.calls.get(name, 0) + 1
+        limit = timeout or self.timeout
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self._env())
-        except OSError as err:
-            raise SlurmError(argv, None, f"cannot run {argv[0]}: {err.strerror}") from None
+        except (OSError, ValueError) as err:  # ValueError: a NUL byte in an argument
+            raise SlurmError(argv, None, f"cannot run {argv[0]}: {getattr(err, 'strerror', None) or err}") from None
         try:
-            out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None),
-                                              timeout or self.timeout)
+            out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), limit)
         except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise SlurmUnreachable(argv, None, f"no answer within {timeout or self.timeout:.0f} s") from None
+            await _end(proc)
+            raise SlurmUnreachable(argv, None, f"no answer within {limit:.0f} s") from None
+        except BaseException:  # cancelled: leave no command running behind the caller
+            _kill(proc)
+            raise
         stderr = err.decode(errors="replace")
         if proc.returncode != 0:
+            if proc.returncode < 0:
+                stderr = f"{stderr.strip()} (killed by signal {-proc.returncode})".strip()
             kind = SlurmUnreachable if any(m in stderr for m in UNREACHABLE_MARKERS) else SlurmError
             raise kind(argv, proc.returncode, stderr)
         return out.decode(errors="replace")
@@ -99,10 +110,11 @@ class SlurmClient:
                 data = orjson.loads(out)  # again while a 100,000-job document is built (7x slower)
         except orjson.JSONDecodeError as err:
             raise SlurmError(argv, 0, f"output is not JSON: {err}") from None
-        errors = data.get("errors") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise SlurmError(argv, 0, f"output is a JSON {type(data).__name__}, not an object")
+        errors = data.get("errors")
         if errors:
-            text = "; ".join(f"{e.get('source', '?')}: {e.get('description') or e.get('error')}" for e in errors)
-            raise SlurmUnreachable(argv, 0, text)
+            raise SlurmUnreachable(argv, 0, _describe_errors(errors))
         return data
 
     # --- the commands FactoryHub uses -------------------------------------------------
@@ -143,13 +155,59 @@ class SlurmClient:
     async def partitions(self) -> str:
         return await self.run([self._exe("scontrol"), "--oneliner", "show", "partition"])
 
-    async def job_output_tail(self, path: Path, lines: int = 20) -> str:
-        """The last lines of a job's output file (the hub reads it from the shared filesystem)."""
-        try:
-            text = await asyncio.to_thread(path.read_text, errors="replace")
-        except OSError:
+    async def job_output_tail(self, path: Path, owner_uid: int, lines: int = 20) -> str:
+        """The last lines of a job's output file, if it is a regular file owned by ``owner_uid``.
+
+        The hub may hold more rights than the job's user, and the user controls the folder
+        the file lies in: the path is opened without following links (a link to /etc/shadow
+        or to another user's file reads as nothing), never blocks (a FIFO), and what it
+        opened must belong to the user the job ran as."""
+        return await asyncio.to_thread(read_tail_owned_by, path, owner_uid, lines)
+
+
+def read_tail_owned_by(path: Path, owner_uid: int, lines: int = 20, max_bytes: int = 64 * 1024) -> str:
+    """The last ``lines`` lines of ``path`` if it is a regular file of ``owner_uid`` (else "")."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return ""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != owner_uid:
+            log.warning("Not showing %s: not a regular file of uid %s", path, owner_uid)
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        data = os.pread(fd, max_bytes, max(0, info.st_size - max_bytes))
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return "\n".join(data.decode(errors="replace").splitlines()[-lines:])
+
+
+def _describe_errors(errors: object) -> str:
+    """Slurm's ``errors`` list as one line, whatever shape its entries have."""
+    if not isinstance(errors, list):
+        return str(errors)[:500]
+    parts = []
+    for e in errors:
+        if isinstance(e, dict):
+            parts.append(f"{e.get('source', '?')}: {e.get('description') or e.get('error') or e.get('error_number')}")
+        else:
+            parts.append(str(e))
+    return "; ".join(parts)[:2000]
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    try:
+        proc.kill()
+    except ProcessLookupError:  # it ended just as the timeout fired
+        pass
+
+
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    """Kill a command that ran out of time and reap it (it may have ended on its own meanwhile)."""
+    _kill(proc)
+    await proc.wait()
 
 
 KNOWN_COMMANDS = {"sbatch", "squeue", "scancel", "sinfo", "sacct", "sacctmgr", "scontrol", "sdiag", "sshare"}

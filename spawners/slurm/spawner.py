@@ -93,7 +93,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     @property
     def client(self) -> SlurmClient:
         return SlurmClient(bin_dir=Path(self.slurm_bin_dir) if self.slurm_bin_dir else None,
-                           slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None)
+                           slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None,
+                           account_policy=self.account_policy)
 
     @property
     def watcher(self):
@@ -132,6 +133,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     @default("apply_user_options")
     def _default_apply_user_options(self):
         async def apply(spawner, user_options):
+            spawner.refuse_system_account()  # before anything looks at the options or asks Slurm
             try:
                 spawner.session_request = await spawner._validate(user_options)
             except InvalidOptions as err:
@@ -166,10 +168,12 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     def job_request(self, request: SessionRequest) -> JobRequest:
         profile = request.profile
         try:
-            home = pwd.getpwnam(self.user.name).pw_dir
+            account = pwd.getpwnam(self.user.name)
         except KeyError:
             raise _refuse(f"{self.user.name} has no Unix account on the cluster: sessions run as your cluster "
                           "user, ask the site's support to create it", "no_unix_account", 403) from None
+        self._owner_uid = account.pw_uid
+        home = account.pw_dir
         return JobRequest(
             username=self.user.name, hub_id=self.hub_id, server_name=self.name or "", account=request.account,
             partition=profile.partition, cpus=profile.cpus, memory_gb=profile.memory_gb,
@@ -213,11 +217,14 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         await self.client.cancel(self.job_id, self.user.name)
 
     async def _job_ended_message(self, state: str) -> str:
-        tail = await self.client.job_output_tail(getattr(self, "_output_path", Path("/nonexistent")))
+        path, uid = getattr(self, "_output_path", None), getattr(self, "_owner_uid", None)
+        tail = await self.client.job_output_tail(path, uid) if path is not None and uid is not None else ""
         text = f"The session's job {self.job_id} ended ({state}) before JupyterLab started."
         return f"{text} Last lines of its output:\n{tail}" if tail else text
 
     async def start(self):
+        """Submit the session's job and return (node address, port) once JupyterLab reported."""
+        self.refuse_system_account()
         self.port = 0
         self._port_reported = asyncio.Event()
         self._job_started = False

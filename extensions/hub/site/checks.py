@@ -72,9 +72,25 @@ def cross_check(site: Site) -> list[tuple[str, object, str]]:
     if site.auth.kind == "local" and not _loopback(site.hub.bind_url):
         problems.append(("hub.bind_url", site.hub.bind_url,
                          "local accounts are for development: bind to 127.0.0.1 or use auth.kind: oidc"))
+    if site.hub.min_uid > site.hub.max_uid:
+        problems.append(("hub.min_uid", site.hub.min_uid, f"must be <= hub.max_uid ({site.hub.max_uid})"))
+    policy = site.account_policy
     for j, account in enumerate(getattr(site.auth, "accounts", [])):
         if account.name in {a.name for a in site.auth.accounts[:j]}:
             problems.append((f"auth.accounts[{j}].name", account.name, "must be unique"))
+        refused = policy.refusal(account.name)
+        if refused:
+            problems.append((f"auth.accounts[{j}].name", account.name, f"sessions never run as system accounts: "
+                             f"{refused}"))
+    for j, name in enumerate(site.hub.admin_users):
+        refused = policy.refusal(name)
+        if refused:
+            problems.append((f"hub.admin_users[{j}]", name, f"must not be a system account: {refused}"))
+    for i, prof in enumerate(site.profiles):
+        if site.sessions.backend == "slurm" and prof.environment is None and site.slurm.default_environment is None:
+            problems.append((f"profiles[{i}].environment", None, "is required on Slurm when "
+                             "slurm.default_environment is unset (the software the session runs: "
+                             "{kind: python, prefix: ...} or {kind: apptainer, image: ...})"))
     if site.auth.kind == "oidc":
         problems.extend(_oidc_problems(site))
     catalogue = site.services.catalogue

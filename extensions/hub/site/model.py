@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from factoryhub.system_accounts import AccountPolicy
+
 # Unix/Slurm-safe names: they end up in job scripts, paths and sacctmgr arguments.
 UNIX_NAME = r"^[a-z_][a-z0-9_-]{0,31}$"
 SLURM_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
@@ -76,6 +78,18 @@ class HubSettings(Section):
         default_factory=lambda: ["configurable-http-proxy"],
         description="Argv of configurable-http-proxy (installed from npm by the project's setup).",
     )
+    min_uid: int = Field(
+        1000, ge=1, le=2**31 - 2,
+        description="Lowest Unix uid that may log in and run sessions; accounts below it (root, daemons) are "
+        "refused at login, at spawn and at sbatch, e.g. 1000 (Debian's UID_MIN).")
+    max_uid: int = Field(
+        60000, ge=1, le=2**31 - 2,
+        description="Highest Unix uid that may run sessions; nobody (65534) and other overflow ids lie above "
+        "Debian's default 60000.")
+    denied_users: list[UnixName] = Field(
+        default_factory=list,
+        description="Further usernames never allowed to log in or run sessions, e.g. service accounts above "
+        "min_uid [factoryhub, backup-svc]. root, nobody and the hub's own user are always refused.")
 
     @field_validator("bind_url", "hub_bind_url", "public_url")
     @classmethod
@@ -376,6 +390,11 @@ class Site(Section):
 
     def partition(self, name: str) -> Partition:
         return next(p for p in self.partitions if p.name == name)
+
+    @property
+    def account_policy(self) -> AccountPolicy:
+        """Which Unix accounts may log in and run sessions (never system accounts)."""
+        return AccountPolicy.of(self.hub.min_uid, self.hub.max_uid, self.hub.denied_users)
 
     @property
     def admin_groups(self) -> list[str]:
