@@ -60,8 +60,12 @@ class QuotaClient:
     async def attach_job(self, hold_id: int, job_id: str) -> None:
         await self._call("POST", f"holds/{hold_id}/job", {"job_id": job_id})
 
-    async def close(self, hold_id: int, ran: bool) -> None:
-        await self._call("POST", f"holds/{hold_id}/close", {"ran": ran})
+    async def close(self, hold_id: int, ran: bool, charged_gpu_hours: float | None = None) -> None:
+        """Close a hold; ``charged_gpu_hours`` (when the session ran) settles it at its real cost."""
+        body: dict = {"ran": ran}
+        if charged_gpu_hours is not None:
+            body["charged_gpu_hours"] = charged_gpu_hours
+        await self._call("POST", f"holds/{hold_id}/close", body)
 
     async def remaining(self, accounts: list[str]) -> dict[str, float]:
         """Remaining GPU-hours of these projects (for the spawn form); unregistered ones are absent."""

@@ -21,6 +21,7 @@ from traitlets import Bool, Float, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
+from factoryhub.orphan_guard import exit_when_orphaned
 from factoryhub.servicedb import Database
 from factoryhub.webservice import TemplateLoader
 
@@ -147,6 +148,7 @@ class CatalogueService(Application):
 
     def start(self):
         logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+        exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
         try:
             asyncio.run(self.serve())
         except CatalogueUnavailable as err:

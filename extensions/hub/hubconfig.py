@@ -39,6 +39,10 @@ def configure(c, loaded: LoadedSite) -> None:
         c.JupyterHub.allow_named_servers = True
         c.JupyterHub.named_server_limit_per_user = site.sessions.named_servers_per_user
     c.Authenticator.admin_users = set(site.hub.admin_users)
+    # Never a system account as a session identity: asked at login, at spawn and at sbatch.
+    c.AccountPolicyConfig.min_uid = site.hub.min_uid
+    c.AccountPolicyConfig.max_uid = site.hub.max_uid
+    c.AccountPolicyConfig.denied_users = list(site.hub.denied_users)
 
     _configure_auth(c, loaded)
     _configure_sessions(c, loaded)
@@ -93,6 +97,10 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
         c.Spawner.cmd = ["jupyterhub-singleuser"]
         # Sessions are Slurm jobs: a hub restart must never cancel them.
         c.JupyterHub.cleanup_servers = False
+        # A restart serves the API after this long, whatever is still being checked: a pending
+        # job's check lasts until it runs (its port report needs the API), and running sessions
+        # route themselves as soon as their own check passes (SlurmSessionSpawner.poll).
+        c.JupyterHub.init_spawners_timeout = 1
         _add_service(c, "factoryhub-reconciler",
                      [sys.executable, "-m", "factoryhub.spawners.slurm.reconciler", f"--hub-id={slurm.hub_id}",
                       f"--interval={slurm.reconcile_every_seconds}", f"--grace={slurm.orphan_grace_seconds}",
@@ -119,7 +127,7 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     if not culler.enabled:
         return
     _add_service(c, "idle-culler",
-                 [sys.executable, "-m", "jupyterhub_idle_culler",
+                 [sys.executable, "-m", "factoryhub.orphan_guard",
                   f"--timeout={culler.timeout_minutes * 60}", f"--cull-every={culler.every_seconds}"],
                  "Stop idle servers", ["list:users", "read:users:activity", "read:servers", "delete:servers"])
 

@@ -21,6 +21,7 @@ from traitlets import Enum, Float, Int, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
+from factoryhub.orphan_guard import exit_when_orphaned
 from factoryhub.webservice import TemplateLoader
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 
@@ -130,6 +131,7 @@ class QuotaService(Application):
 
     def start(self):
         logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+        exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
         try:
             asyncio.run(self.serve())
         except KeyboardInterrupt:  # the hub stops its services with SIGINT first

@@ -9,8 +9,10 @@ through its REST contract (factoryhub.spawners.quota_client).
 """
 from __future__ import annotations
 
-from traitlets import Enum, Int, Unicode
+from traitlets import Enum, Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
+
+from factoryhub.costs import session_cost_gpu_hours
 
 from ..mixin import refuse
 from ..options import SessionRequest
@@ -29,6 +31,8 @@ class BudgetHoldMixin(LoggingConfigurable):
         ["refuse", "allow"], "refuse", config=True,
         help="A Slurm account that is no project in the ledger: refuse the session, or run it unmetered.")
     hold_id = Int(0, help="The open budget hold of this session (kept in the state).")
+    hold_gpus = Int(0, help="GPUs the held session was granted (kept in the state, to settle at stop).")
+    hold_price = Float(0.0, help="The held session's price per GPU-hour (kept in the state).")
 
     @property
     def quota(self) -> QuotaClient | None:
@@ -37,12 +41,14 @@ class BudgetHoldMixin(LoggingConfigurable):
     def get_state(self):
         state = super().get_state()
         if self.hold_id:
-            state["hold_id"] = self.hold_id
+            state.update(hold_id=self.hold_id, hold_gpus=self.hold_gpus, hold_price=self.hold_price)
         return state
 
     def load_state(self, state):
         super().load_state(state)
         self.hold_id = int(state.get("hold_id") or 0)
+        self.hold_gpus = int(state.get("hold_gpus") or 0)
+        self.hold_price = float(state.get("hold_price") or 0.0)
 
     async def hold_budget(self, request: SessionRequest) -> None:
         """Hold the session's worst-case cost, or refuse the spawn with the service's message."""
@@ -61,6 +67,7 @@ class BudgetHoldMixin(LoggingConfigurable):
             self.log.info("Budget refused for %s: %s", self._log_name, answer.message)
             raise refuse(answer.message, "over_budget", 403)
         self.hold_id = answer.hold_id or 0
+        self.hold_gpus, self.hold_price = request.gpu_count, request.profile.price
         self.log.info("Budget held for %s (hold %s): %s", self._log_name, self.hold_id, answer.message)
 
     async def project_balances(self, accounts: tuple[str, ...]) -> dict[str, float] | None:
@@ -81,11 +88,20 @@ class BudgetHoldMixin(LoggingConfigurable):
         except QuotaUnavailable as err:  # the hold still counts in full until it expires: safe
             self.log.warning("Could not link hold %s to job %s: %s", self.hold_id, job_id, err)
 
-    async def close_budget(self, ran: bool) -> None:
+    def charge_so_far(self, started_at: float | None, now: float) -> float | None:
+        """GPU-hours the held session has cost if it started at ``started_at`` (epoch seconds);
+        None when that is unknown (the hold then counts in full until accounting)."""
+        if not self.hold_id or not started_at or started_at > now:
+            return None
+        return session_cost_gpu_hours(self.hold_gpus, (now - started_at) / 3600, self.hold_price)
+
+    async def close_budget(self, ran: bool, charged_gpu_hours: float | None = None) -> None:
+        """End the hold: released if the session never ran, else settled — at ``charged_gpu_hours``
+        at once when known (the job's real elapsed time), until accounting's record replaces it."""
         if self.quota is None or not self.hold_id:
             return
         hold_id, self.hold_id = self.hold_id, 0
         try:
-            await self.quota.close(hold_id, ran)
+            await self.quota.close(hold_id, ran, charged_gpu_hours if ran else None)
         except QuotaUnavailable as err:  # it expires on its own after walltime + grace
             self.log.warning("Could not close hold %s of %s: %s", hold_id, self._log_name, err)

@@ -21,6 +21,8 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Float, Unicode
 from traitlets.config import Application
 
+from factoryhub.orphan_guard import exit_when_orphaned
+
 from .client import SlurmClient, SlurmError
 from .jobscript import COMMENT_PREFIX
 from .queue import Job, QueueSnapshot
@@ -121,6 +123,7 @@ class Reconciler(Application):
 
     def start(self):
         logging.basicConfig(level=logging.INFO)
+        exit_when_orphaned()  # a hub killed alone must not leave a second reconciler running
         try:
             asyncio.run(self.run())
         except KeyboardInterrupt:  # the hub stops its services with SIGINT first

@@ -341,6 +341,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             return None  # unknown is not gone: keep the session
         job = watcher.snapshot.get(self.job_id)
         if job is not None and job.active:
+            if self._check_pending and job.running and self.server is not None:
+                await self._route_now()  # reachable now, not once every other session's check ends
             return None
         self.log.warning("Session %s ended: job %s %s", self._log_name, self.job_id,
                          f"{job.state} ({job.reason})" if job else "is no longer known to Slurm")
@@ -366,20 +368,34 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         self.server.ip = (await self.cluster.view()).node_addresses.get(node, node)
         self.server.port = self.port
         object_session(self.orm_spawner).commit()
-        # JupyterHub routes servers checked in the background only once *every* check has
-        # finished; a long-pending job would hold the others' routes back, so route now.
+        await self._route_now()
+        return None
+
+    async def _route_now(self) -> None:
+        """Add this server's route at once. After a restart JupyterHub routes the servers it
+        checked in the background only when *every* check has finished, and a pending job's
+        check lasts until the job runs: without this, one queued session would keep every
+        other user's running session unreachable."""
         proxy = self.user.settings.get("proxy")
-        if proxy is not None:
+        if proxy is None:
+            return
+        try:
             await proxy.add_route(self.proxy_spec, self.server.host,
                                   {"user": self.user.name, "server_name": self.name})
-        return None
+        except Exception as err:  # the hub's own route check retries; the session is not lost
+            self.log.warning("Could not route %s yet: %s", self._log_name, err)
 
     async def stop(self, now=False):
         if not self.job_id:
             return
         self.log.info("Stopping %s: cancelling job %s", self._log_name, self.job_id)
+        job = self.watcher.snapshot.get(self.job_id)
         await self._cancel_quietly()
-        await self.close_budget(ran=getattr(self, "_job_started", True))  # after a restart: assume it ran
+        # Settle the hold at once from the job's real run time, so the balance frees what the
+        # session did not use now, not at the next accounting import.
+        started_at = job.start_time if job is not None and job.running else None
+        await self.close_budget(ran=getattr(self, "_job_started", True),  # after a restart: assume it ran
+                                charged_gpu_hours=self.charge_so_far(started_at, time.time()))
         if not now:  # wait (bounded) until the shared watcher sees the job release its resources
             self.watcher.expedite(self.job_id)
             deadline = time.monotonic() + 20

@@ -1,0 +1,49 @@
+"""Hub-managed services end with the hub that started them.
+
+JupyterHub starts its managed services (quota, catalogue, reconciler, idle culler) as
+child processes and stops them when it stops. A hub killed alone (an OOM kill, SIGKILL)
+cannot: its services would keep running, and the next hub would start a second copy of
+each — two importers on one ledger, two reconcilers cancelling jobs. Each service
+therefore watches its parent: once the process that started it is gone (the service
+is re-parented), it stops itself, gracefully first.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+def exit_when_orphaned(interval: float = 0.5, grace: float = 10.0) -> threading.Thread:
+    """Watch the parent process from a daemon thread; when it is gone, SIGINT this process
+    (the services stop on KeyboardInterrupt, as when the hub stops them) and, should that
+    not end it within ``grace`` seconds, exit hard."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        log.warning("The hub (pid %s) that started this service is gone: stopping", parent)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(grace)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="exit-when-orphaned", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_idle_culler() -> None:
+    """jupyterhub-idle-culler as a managed service that ends with its hub."""
+    from jupyterhub_idle_culler import main
+
+    exit_when_orphaned()
+    main()
+
+
+if __name__ == "__main__":
+    run_idle_culler()
