@@ -6,6 +6,8 @@ entitlements claim synced at every login, refusals explained before anything is 
 tampered state or code, PKCE and refresh of an expired access token."""
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import sqlite3
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +27,18 @@ HELP = "Apply for an HPC account and ask your PI to add you to a project."
 HELP_URL = "https://access.example.eu/apply?from=hub&lang=en"
 
 
+def low_uid_account() -> str:
+    """A system account of this machine below min_uid that no built-in name list covers."""
+    from factoryhub.system_accounts import ALWAYS_DENIED
+
+    return next(a.pw_name for a in sorted(pwd.getpwall(), key=lambda a: a.pw_uid)
+                if 0 < a.pw_uid < 1000 and a.pw_name not in ALWAYS_DENIED)
+
+
+# root is also the hub's own service user here (the test hub runs as root)
+SYSTEM_ACCOUNTS = ["root", "daemon", "nobody", pwd.getpwuid(os.geteuid()).pw_name, low_uid_account()]
+
+
 def entitlements(*groups: str) -> list[str]:
     return [f"{URN}{g}" for g in groups] + ["urn:mace:other.example:unrelated-thing"]
 
@@ -39,6 +53,9 @@ def hub(slurm_cluster, tmp_path_factory):
                         eduperson_entitlement=entitlements("proj-climate", "hub-admins", "data-stewards"))
     provider.set_person("dave@uni.example", hpc_username="dave", name="Dave", eduperson_entitlement=[])
     provider.set_person("erin@uni.example", hpc_username="erin", name="Erin", eduperson_entitlement=[])
+    for name in SYSTEM_ACCOUNTS:  # admins by claim, too: that must not open the door either
+        provider.set_person(f"{name}@uni.example", hpc_username=name, name=name,
+                            eduperson_entitlement=entitlements("hub-admins"))
     secret = provider.write_client_secret(workdir / "oidc-client-secret")
 
     def oidc(site):
@@ -181,6 +198,17 @@ def test_a_user_without_unix_account_or_project_is_refused_and_not_created(hub, 
     screenshot(f"oidc-refused-{login_name.split('@')[0]}")
     name = login_name.split("@")[0]
     assert user_row(hub, name) is None, f"{name} was half-created"
+    assert api(page, hub, "user").status == 403
+
+
+@pytest.mark.parametrize("name", sorted(set(SYSTEM_ACCOUNTS)))
+def test_a_claim_naming_a_system_account_is_refused_and_creates_no_user(hub, page, name):
+    login(page, hub, f"{name}@uni.example")
+    refusal = page.locator("#factoryhub-refusal")
+    refusal.wait_for()
+    assert "Sessions never run as system accounts" in refusal.inner_text()
+    assert page.locator("#factoryhub-account-help").inner_text() == HELP
+    assert user_row(hub, name) is None, f"{name} was created"
     assert api(page, hub, "user").status == 403
 
 

@@ -145,6 +145,33 @@ class HubProcess:
             except ProcessLookupError:
                 pass
 
+    def kill_alone(self) -> list[int]:
+        """A crash as an OOM kill does it: SIGKILL the hub process only; its proxy and managed
+        services keep running (returns their pids)."""
+        children = descendants(self.proc.pid)
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        return children
+
+    def managed_services(self) -> dict[str, list[int]]:
+        """Pids of the processes of each managed service started for this hub's API (old or new)."""
+        found: dict[str, list[int]] = {}
+        api = f"JUPYTERHUB_API_URL=http://127.0.0.1:{self.hub_port}/hub/api".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                environ = (entry / "environ").read_bytes().split(b"\0")
+                zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                continue
+            if zombie or api not in environ or b"-m" not in argv:
+                continue
+            module = argv[argv.index(b"-m") + 1].decode()
+            found.setdefault(module, []).append(int(entry.name))
+        return found
+
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.splitlines()[-lines:])

@@ -169,3 +169,36 @@ def slurm_raw(cluster, account) -> int:
         if acct == account and not user:
             return int(raw.split("gres/gpu=")[1].split(",")[0])
     raise AssertionError(f"no sshare row for {account}")
+
+
+def test_stopping_a_session_releases_its_hold_at_once(hub, slurm_cluster):
+    """A 1-GPU, 1-hour session holds 1 GPU-hour; stopped after seconds, it has cost almost nothing.
+    With 1.5 GPU-hours left, a new 1-hour session fits only if the stop settled the hold from the
+    job's real run time (no accounting import happens in between: it runs every 300 s)."""
+    alice = {"Authorization": f"token {hub.tokens['alice']}"}
+    options = {"profile": "gpu-1", "account": "sme-visionai", "walltime_hours": 1}
+
+    def state():
+        return requests.get(f"{hub.url}/hub/api/users/alice", headers=alice, timeout=10).json()["servers"].get("")
+
+    def stop():
+        requests.delete(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60)
+        wait_until(lambda: state() is None, 60, "alice's session stopped")
+
+    set_remaining(hub, "sme-visionai", 1.5)
+    try:
+        first = requests.post(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60,
+                              json={"user_options": options})
+        assert first.status_code in (201, 202), first.text
+        wait_until(lambda: (state() or {}).get("ready"), 120, "alice's session ready", interval=0.5)
+        assert project(hub, "sme-visionai")["held_gpu_hours"] == pytest.approx(1, abs=0.01)
+        stop()
+        after = project(hub, "sme-visionai")
+        assert after["held_gpu_hours"] < 0.05, after  # seconds of one GPU, not the hour held
+        again = requests.post(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60,
+                              json={"user_options": options})
+        assert again.status_code in (201, 202), again.text
+        wait_until(lambda: (state() or {}).get("ready"), 120, "alice's second session ready", interval=0.5)
+    finally:
+        if state() is not None:
+            stop()

@@ -1,5 +1,7 @@
-"""Nothing lost, nothing orphaned: a hub killed with running and pending sessions."""
+"""Nothing lost, nothing orphaned, nothing doubled: a hub killed alone with running and pending sessions."""
 from __future__ import annotations
+
+import time
 
 import pytest
 import requests
@@ -9,6 +11,8 @@ from tests.slurm.conftest import cluster_site, edit_site
 
 pytestmark = pytest.mark.slurm
 HUB_ID = "restart-test"
+MANAGED_SERVICES = {"factoryhub.quota.service", "factoryhub.catalogue.service",
+                    "factoryhub.spawners.slurm.reconciler", "factoryhub.orphan_guard"}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +50,13 @@ def reachable(hub, tokens, user, name) -> bool:
     return requests.get(url, headers={"Authorization": f"token {tokens[user]}"}, timeout=30).status_code == 200
 
 
+def alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_hub_sigkill_with_running_and_pending_sessions(site_file, slurm_cluster):
     workdir = site_file.parent
     hub = HubProcess(workdir, site_file=site_file, extra_args=["--Spawner.poll_interval=5"]).start()
@@ -68,9 +79,25 @@ def test_hub_sigkill_with_running_and_pending_sessions(site_file, slurm_cluster)
         jobs_before = set(our_jobs(slurm_cluster)) - {ghost}
         assert len(jobs_before) == 5
 
-        hub.kill()
+        services_before = hub.managed_services()
+        assert set(services_before) == MANAGED_SERVICES and all(len(p) == 1 for p in services_before.values())
+        left_running = hub.kill_alone()  # as an OOM kill does: proxy and services keep running
+        assert set(left_running) >= {pid for pids in services_before.values() for pid in pids}
         hub = HubProcess(workdir, site_file=site_file, port=hub.port, hub_port=hub.hub_port,
-                         proxy_api_port=hub.proxy_api_port, extra_args=["--Spawner.poll_interval=5"]).start()
+                         proxy_api_port=hub.proxy_api_port, extra_args=["--Spawner.poll_interval=5"])
+        restarted = time.monotonic()
+        hub.launch()
+        wait_until(lambda: api(hub, tokens, "ops", "GET", "/users/ops").status_code == 200, 60, "hub API")
+        api_seconds = time.monotonic() - restarted
+        print(f"\nhub API answered {api_seconds:.1f} s after the restart (3 running + 2 pending sessions)")
+        assert api_seconds < 5, hub.log_tail()
+
+        def one_copy_each():
+            now = hub.managed_services()
+            old_alive = [pid for pids in services_before.values() for pid in pids if alive(pid)]
+            return set(now) == MANAGED_SERVICES and all(len(p) == 1 for p in now.values()) and not old_alive
+        wait_until(one_copy_each, 30, "exactly one process of each managed service, none from before")
+        print(f"one copy of each managed service {time.monotonic() - restarted:.1f} s after the restart")
 
         for user, name in running:
             wait_until(lambda: servers(hub, tokens, user).get(name, {}).get("ready"), 60, f"{user} known again")
