@@ -10,18 +10,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from factoryhub.costs import session_cost_gpu_hours
 from factoryhub.site import Profile
 
 ALLOWED_KEYS = ("profile", "walltime_hours", "gpus", "account", "reservation")
 SLURM_ONLY_KEYS = ("account", "reservation")
+# What the spawn form calls each option (its labels begin with these words): a refusal names
+# the field as the form shows it, and the API key for REST API users.
+LABELS = {"account": "Project", "profile": "Profile", "walltime_hours": "Walltime (hours)", "gpus": "GPUs",
+          "reservation": "Reservation"}
 
 
 class InvalidOptions(ValueError):
-    """A user option is not acceptable; ``field`` names it, the message says what is allowed."""
+    """A user option is not acceptable; ``field`` is its API key, the message names it as the
+    form does and says what is allowed: "Walltime (hours) (walltime_hours): must be ...".
 
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}")
+    ``on_form=False`` for keys the form does not show (unknown options): they are named by key only."""
+
+    def __init__(self, field: str, message: str, *, on_form: bool = True):
+        self.field, self.reason = field, message
+        label = LABELS.get(field) if on_form else None
+        super().__init__(f"{label} ({field}): {message}" if label else f"{field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,8 @@ class SessionRequest:
 
     @property
     def cost_gpu_hours(self) -> float:
-        """Worst-case charge: GPUs x walltime x the profile's price."""
-        return self.gpu_count * self.walltime_hours * self.profile.price
+        """Worst-case charge (:func:`factoryhub.costs.session_cost_gpu_hours`): GPUs x walltime x price."""
+        return session_cost_gpu_hours(self.gpu_count, self.walltime_hours, self.profile.price)
 
 
 def _single(value: object, field: str) -> str:
@@ -71,7 +80,7 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
     allowed = ALLOWED_KEYS if accounts is not None else tuple(k for k in ALLOWED_KEYS if k not in SLURM_ONLY_KEYS)
     unknown = sorted(set(options) - set(allowed), key=str)
     if unknown:
-        raise InvalidOptions(str(unknown[0])[:40], f"unknown option (allowed: {', '.join(allowed)})")
+        raise InvalidOptions(str(unknown[0])[:40], f"unknown option (allowed: {', '.join(allowed)})", on_form=False)
     by_id = {p.id: p for p in profiles}
     profile_id = _single(options["profile"], "profile") if "profile" in options else (default_profile or profiles[0].id)
     if profile_id not in by_id:
@@ -140,6 +149,13 @@ def _first_value(value: object) -> str:
     return str(value[0] if isinstance(value, list) and value else value)
 
 
+def _exact(number: float) -> str:
+    """A number as the shortest text that parses back to the same double (``:g`` keeps only 6
+    digits): the form's estimate must compute with the price the hold uses."""
+    text = repr(float(number))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,
                 default_profile: str | None = None, accounts: Sequence[str] | None = None,
                 reservations: Sequence[str] = (), idle_gpus: Mapping[str, int] | None = None,
@@ -161,8 +177,9 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
         rows.append(
             f'<label class="list-group-item factoryhub-profile">'
             f'<input type="radio" name="profile" value="{escape(p.id)}"{checked} '
-            f'data-max-walltime="{p.max_walltime_hours:g}" data-default-walltime="{p.default_walltime_hours:g}" '
-            f'data-max-gpus="{p.gpus}" data-price="{p.price:g}"> '
+            f'data-max-walltime="{_exact(p.max_walltime_hours)}" '
+            f'data-default-walltime="{_exact(p.default_walltime_hours)}" '
+            f'data-max-gpus="{p.gpus}" data-price="{_exact(p.price)}"> '
             f'<strong>{escape(p.title)}</strong> '
             f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, up to {p.max_walltime_hours:g} h</small>'
             f'<div>{escape(p.description)}</div></label>'
@@ -170,7 +187,7 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
     value = f' value="{escape(str(walltime))}"' if walltime is not None else ""
     return (
         _account_select(accounts, previous.get("account"), balances) +
-        '<div class="form-group"><fieldset><legend>Profile</legend>'
+        f'<div class="form-group"><fieldset><legend>{LABELS["profile"]}</legend>'
         f'<div class="list-group">{"".join(rows)}</div></fieldset>'
         '<label for="walltime_hours">Walltime (hours; empty for the profile default)</label>'
         f'<input class="form-control" type="number" step="0.25" min="0.25" '
@@ -180,10 +197,23 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
     )
 
 
-# Worst-case cost of the chosen request, the same arithmetic as the quota service's hold.
+# The worst-case cost of a request, in the browser: the arithmetic of factoryhub.costs, tested
+# against it on tests/fixtures/cost-cases.json (tests/unit/test_costs.py runs this text under node).
+# GPU-hours are GPUs x hours x price in that order (the same double as in Python); the hold is
+# whole GPU-seconds rounded up (to_gpu_seconds); the figure shown is the hold in GPU-hours to
+# 2 decimals, halves up, in exact integer arithmetic: what the quota service says it holds.
+COST_FUNCTION = """function factoryhubCost(gpus, hours, price) {
+  const gpuHours = gpus * hours * price;
+  const gpuSeconds = Math.ceil(Number((gpuHours * 3600).toFixed(6)));
+  const cents = Math.floor(gpuSeconds / 36) + (gpuSeconds % 36 >= 18 ? 1 : 0);
+  const text = Math.floor(cents / 100).toLocaleString("en-US") + "." + String(cents % 100).padStart(2, "0");
+  return {gpuHours: gpuHours, gpuSeconds: gpuSeconds, text: text};
+}"""
+
 COST_SCRIPT = """<p id="factoryhub-cost" class="text-muted" aria-live="polite"></p>
 <script>
 (function () {
+""" + COST_FUNCTION + """
   const form = document.currentScript.closest("form") || document;
   const out = document.getElementById("factoryhub-cost");
   function update() {
@@ -194,7 +224,7 @@ COST_SCRIPT = """<p id="factoryhub-cost" class="text-muted" aria-live="polite"><
     const gpus = Math.min(parseInt(profile.dataset.maxGpus, 10),
                           gpusInput && gpusInput.value ? parseInt(gpusInput.value, 10) : Infinity);
     if (!gpus) { out.textContent = "This session uses no GPU-hours."; return; }
-    let text = "This session may cost up to " + (gpus * wall * parseFloat(profile.dataset.price)).toFixed(2) +
+    let text = "This session may cost up to " + factoryhubCost(gpus, wall, parseFloat(profile.dataset.price)).text +
                " GPU-hours";
     const account = form.querySelector("#account");
     const chosen = account && account.selectedOptions[0];
@@ -215,7 +245,7 @@ def _gpu_input(profiles: Sequence[Profile], chosen: str | None) -> str:
     if not most:
         return ""
     value = f' value="{escape(chosen)}"' if chosen else ""
-    return ('<label for="gpus">GPUs (empty for the profile\'s count)</label>'
+    return (f'<label for="gpus">{LABELS["gpus"]} (empty for the profile\'s count)</label>'
             f'<input class="form-control" type="number" min="1" max="{most}" id="gpus" name="gpus"{value}>')
 
 
@@ -224,7 +254,7 @@ def _reservation_select(reservations: Sequence[str], chosen: str | None) -> str:
         return ""
     options = "".join(f'<option value="{escape(r)}"{" selected" if r == chosen else ""}>{escape(r)}</option>'
                       for r in reservations)
-    return ('<label for="reservation">Reservation</label><select class="form-control" id="reservation" '
+    return (f'<label for="reservation">{LABELS["reservation"]}</label><select class="form-control" id="reservation" '
             f'name="reservation"><option value="">none</option>{options}</select>')
 
 
@@ -243,5 +273,5 @@ def _account_select(accounts: Sequence[str] | None, chosen: str | None,
         return (f'<option value="{escape(account)}" data-remaining="{left:.2f}"{selected}>'
                 f'{escape(account)} — {left:,.2f} GPU-hours left</option>')
     options = "".join(option(a) for a in accounts)
-    return ('<div class="form-group"><label for="account">Project (Slurm account charged)</label>'
+    return (f'<div class="form-group"><label for="account">{LABELS["account"]} (Slurm account charged)</label>'
             f'<select class="form-control" id="account" name="account">{options}</select></div>')

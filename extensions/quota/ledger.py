@@ -12,23 +12,32 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
-SECONDS_PER_HOUR = 3600
+from factoryhub.costs import SECONDS_PER_HOUR, session_cost_gpu_seconds, to_gpu_seconds
 
 
 def hours(seconds: float) -> float:
+    """GPU- or CPU-seconds as hours."""
     return seconds / SECONDS_PER_HOUR
 
 
 def to_seconds(gpu_hours: float) -> int:
-    """GPU-hours as whole GPU-seconds, rounded up (a cost is never undercharged)."""
-    if not math.isfinite(gpu_hours) or gpu_hours < 0:
-        raise ValueError(f"{gpu_hours!r} is not a non-negative number of hours")
-    return math.ceil(round(gpu_hours * SECONDS_PER_HOUR, 6))
+    """GPU-hours as whole GPU-seconds, rounded up: :func:`factoryhub.costs.to_gpu_seconds`."""
+    return to_gpu_seconds(gpu_hours)
 
 
 def fmt_hours(seconds: float) -> str:
-    return f"{hours(seconds):,.2f}"
+    """Seconds as hours for people: 2 decimals, halves away from zero, thousands grouped.
+
+    Exact (no binary rounding: 450 s reads 0.13, where ``f"{0.125:.2f}"`` gives 0.12), so a hold
+    reads the same here as in the spawn form's estimate (``COST_FUNCTION`` in spawners/options.py,
+    both tested on tests/fixtures/cost-cases.json).
+    """
+    hundredths = Fraction(seconds) * 100 / SECONDS_PER_HOUR
+    cents = math.floor(abs(hundredths) + Fraction(1, 2))
+    sign = "-" if hundredths < 0 and cents else ""
+    return f"{sign}{cents // 100:,}.{cents % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,8 @@ def decide(balance: Balance, cost: int) -> Decision:
 
 
 def session_cost(gpus: int, walltime_hours: float, price: float) -> int:
-    """Worst-case GPU-seconds of a session: GPUs × walltime × the profile's price."""
-    return to_seconds(gpus * walltime_hours * price)
+    """Worst-case GPU-seconds of a session: :func:`factoryhub.costs.session_cost_gpu_seconds`."""
+    return session_cost_gpu_seconds(gpus, walltime_hours, price)
 
 
 def accrued(gpus: int, start_at: dt.datetime, end_at: dt.datetime | None, now: dt.datetime) -> int:

@@ -1,6 +1,8 @@
 """The spawn form's live cost, in a real browser: the rendered form as the hub serves it."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 from playwright.sync_api import expect
@@ -33,3 +35,17 @@ def test_the_cost_follows_profile_gpus_walltime_and_project(page, screenshot):
     page.locator('input[name="profile"][value="cpu-small"]').check()
     expect(cost).to_have_text("This session uses no GPU-hours.")
     screenshot("spawn-form-cost")
+
+
+def test_the_live_estimate_shows_every_case_of_the_shared_cost_table(page):
+    """The rendered form in a real browser, on tests/fixtures/cost-cases.json: the estimate is the
+    table's form_text (the hold as the quota service words it) for each GPU count, walltime and price."""
+    cases = json.loads((REPO / "tests" / "fixtures" / "cost-cases.json").read_text())["cases"]
+    base = PROFILES[1]
+    for case in cases:
+        profile = base.model_copy(update={"gpus": case["gpus"], "price": case["price"], "max_walltime_hours": 720.0})
+        page.set_content(f'<form id="spawn_form">{render_form([profile], {}, profile.id)}</form>')
+        page.locator("#walltime_hours").fill(repr(case["hours"]))
+        expected = (f"This session may cost up to {case['form_text']} GPU-hours." if case["gpus"]
+                    else "This session uses no GPU-hours.")
+        expect(page.locator("#factoryhub-cost")).to_have_text(expected)

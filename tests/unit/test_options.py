@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from factoryhub.site import parse_site
 from factoryhub.spawners.options import (
-    COST_SCRIPT,
+    COST_SCRIPT, LABELS,
     InvalidOptions, form_to_options, parse_user_options, render_form,
 )
 
@@ -36,24 +36,41 @@ def test_form_lists_and_api_scalars_give_the_same_request():
 
 
 @pytest.mark.parametrize("options, field, fragment", [
-    ({"profile": "root-shell"}, "profile", "is not offered (choose one of cpu-small, gpu-1"),
-    ({"profile": "gpu-1", "walltime_hours": 5}, "walltime_hours", "at most 4 hours for profile gpu-1"),
-    ({"walltime_hours": "0"}, "walltime_hours", "must be more than 0"),
+    ({"profile": "root-shell"}, "profile", "Profile (profile): 'root-shell' is not offered (choose one of cpu-small, gpu-1"),
+    ({"profile": "gpu-1", "walltime_hours": 5}, "walltime_hours",
+     "Walltime (hours) (walltime_hours): must be more than 0 and at most 4 hours for profile gpu-1"),
+    ({"walltime_hours": "0"}, "walltime_hours", "Walltime (hours) (walltime_hours): must be more than 0"),
     ({"walltime_hours": "-1"}, "walltime_hours", "must be more than 0"),
     ({"walltime_hours": "nan"}, "walltime_hours", "must be more than 0"),
     ({"walltime_hours": "1e999"}, "walltime_hours", "must be more than 0"),
     ({"walltime_hours": "4; rm -rf /"}, "walltime_hours", "is not a number of hours"),
-    ({"walltime_hours": ["1", "2"]}, "walltime_hours", "give exactly one value"),
-    ({"profile": {"$ne": 1}}, "profile", "must be a string or number"),
+    ({"walltime_hours": ["1", "2"]}, "walltime_hours", "Walltime (hours) (walltime_hours): give exactly one value"),
+    ({"profile": {"$ne": 1}}, "profile", "Profile (profile): must be a string or number"),
     ({"profile": True}, "profile", "must be a string or number"),
-    ({"batch_submit_cmd": "bash -c id"}, "batch_submit_cmd", "unknown option (allowed: profile, walltime_hours, gpus)"),
-    ({"account": "proj-x"}, "account", "unknown option (allowed: profile, walltime_hours, gpus)"),
+    ({"gpus": "9"}, "gpus", "GPUs (gpus): '9' is not allowed: from 1 to 1 for profile gpu-1"),
+    ({"batch_submit_cmd": "bash -c id"}, "batch_submit_cmd",
+     "batch_submit_cmd: unknown option (allowed: profile, walltime_hours, gpus)"),
+    ({"account": "proj-x"}, "account", "account: unknown option (allowed: profile, walltime_hours, gpus)"),
 ])
 def test_refusals_name_the_field_and_what_is_allowed(options, field, fragment):
     with pytest.raises(InvalidOptions) as info:
         parse_user_options(options, PROFILES, "gpu-1")
     assert info.value.field == field
     assert fragment in str(info.value)
+
+
+def test_refusals_name_the_field_as_the_form_labels_it_and_the_api_key_after_it():
+    html = render_form(PROFILES, {}, "gpu-1", ("proj-climate",), ("workshop-1",))
+    for key, label in LABELS.items():
+        # the form's label for the key begins with the label a refusal uses ("Walltime (hours" + "; ...)")
+        assert (f'<label for="{key}">{label.removesuffix(")")}' in html) or f"<legend>{label}</legend>" in html, key
+    with pytest.raises(InvalidOptions) as info:
+        parse_user_options({"account": "proj-genomics"}, PROFILES, "gpu-1", ("proj-climate",))
+    assert str(info.value).startswith("Project (account): 'proj-genomics' is not one of your projects")
+    with pytest.raises(InvalidOptions) as info:
+        parse_user_options({"reservation": "other"}, PROFILES, "gpu-1", ("proj-climate",), ("workshop-1",))
+    assert str(info.value).startswith("Reservation (reservation): 'other' is not an active reservation")
+    assert info.value.field == "reservation"
 
 
 @settings(max_examples=5000, deadline=None)
@@ -115,7 +132,7 @@ def test_gpu_count_within_the_profile_and_cost_follows_it():
     req = parse_user_options({"profile": "gpu-4-finetune", "gpus": "2", "walltime_hours": 2}, PROFILES)
     assert req.gpu_count == 2 and req.cost_gpu_hours == 4.0
     for bad in ("5", "0", "-1", "two", "1.5"):
-        with pytest.raises(InvalidOptions, match="gpus: .* from 1 to 4 for profile gpu-4-finetune"):
+        with pytest.raises(InvalidOptions, match=r"GPUs \(gpus\): .* from 1 to 4 for profile gpu-4-finetune"):
             parse_user_options({"profile": "gpu-4-finetune", "gpus": bad}, PROFILES)
     with pytest.raises(InvalidOptions, match="the profile has no GPUs"):
         parse_user_options({"profile": "cpu-small", "gpus": 1}, PROFILES)

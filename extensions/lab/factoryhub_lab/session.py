@@ -8,6 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 
+def session_cost_gpu_hours(gpus: int, hours: float, price: float) -> float:
+    """GPU-hours charged for ``gpus`` GPUs held ``hours`` hours at ``price``: the hub's formula
+    (factoryhub.costs, which this distribution does not import), tested against it on
+    tests/fixtures/cost-cases.json."""
+    return gpus * hours * price
+
+
 def _number(env: Mapping[str, str], name: str, default: float | None = None) -> float | None:
     try:
         return float(env[name])
@@ -44,7 +51,8 @@ class Session:
             return None, None
         elapsed = max(0.0, min(now, self.walltime_end) - self.started_at)
         total = self.walltime_end - self.started_at
-        return self.gpus * elapsed / 3600 * self.price, self.gpus * total / 3600 * self.price
+        return (session_cost_gpu_hours(self.gpus, elapsed / 3600, self.price),
+                session_cost_gpu_hours(self.gpus, total / 3600, self.price))
 
     def describe(self, now: float) -> dict:
         so_far, at_walltime = self.cost_gpu_hours(now)

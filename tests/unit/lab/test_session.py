@@ -1,9 +1,12 @@
 """What a session knows about itself (factoryhub_lab.session): pure, from its environment."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from factoryhub_lab.session import Session
+from factoryhub_lab.session import Session, session_cost_gpu_hours
 
 SLURM = {"FACTORYHUB_ACCOUNT": "proj-climate", "FACTORYHUB_GPUS": "2", "FACTORYHUB_PRICE": "0.5",
          "FACTORYHUB_WALLTIME_MINUTES": "120", "FACTORYHUB_WALLTIME_END": "1800007200", "FACTORYHUB_JOB_ID": "42"}
@@ -28,3 +31,20 @@ def test_a_session_without_facts_says_so_instead_of_inventing_them(env):
     described = Session.from_env(env).describe(now=1.0)
     assert described["walltime_end"] is None and described["remaining_seconds"] is None
     assert described["cost_so_far_gpu_hours"] is None and described["gpus"] == 0
+
+
+CASES = json.loads((Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "cost-cases.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['gpus']}x{c['hours']:.4g}hx{c['price']:g}" for c in CASES])
+def test_the_labs_cost_function_gives_the_shared_tables_gpu_hours(case):
+    # the lab extension may not import the hub's factoryhub.costs: the table keeps the two equal
+    assert session_cost_gpu_hours(case["gpus"], case["hours"], case["price"]) == case["gpu_hours"]
+
+
+def test_the_panels_figures_come_from_that_function():
+    env = {**SLURM, "FACTORYHUB_GPUS": "1", "FACTORYHUB_PRICE": "0.5", "FACTORYHUB_WALLTIME_MINUTES": "15",
+           "FACTORYHUB_WALLTIME_END": str(1800000000 + 900)}
+    described = Session.from_env(env).describe(now=1800000000 + 450)
+    assert described["cost_at_walltime_gpu_hours"] == 0.125  # the table's 1 GPU x 0.25 h x 0.5
+    assert described["cost_so_far_gpu_hours"] == 0.0625
