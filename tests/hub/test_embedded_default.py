@@ -1,12 +1,15 @@
 """The embedded default, end to end: a real hub, proxy and JupyterLab process."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
+import jinja2
 import pytest
 import requests
 
+from factoryhub.hubconfig import TEMPLATES
 from tests.harness.hub import REPO, HubProcess, wait_until
 
 pytestmark = pytest.mark.hub
@@ -26,6 +29,41 @@ def test_login_page_says_local_only(hub):
     page = requests.get(f"{hub.url}/hub/login", timeout=10).text
     assert 'id="factoryhub-local-notice"' in page
     assert "this machine only" in page
+
+
+def test_every_hub_page_shows_the_site_name(hub):
+    """site.yaml's `name` (the embedded default's: "FactoryHub (local development)") in the title
+    and the navigation bar of JupyterHub's own pages: login, home, spawn and an error page."""
+    name = "FactoryHub (local development)"
+    session = hub.login("researcher")
+    pages = {"login": requests.get(f"{hub.url}/hub/login", timeout=10),
+             "home": session.get(f"{hub.url}/hub/home", timeout=10),
+             "spawn": session.get(f"{hub.url}/hub/spawn", timeout=10),
+             "error": session.get(f"{hub.url}/hub/no-such-page", timeout=10)}
+    assert pages["error"].status_code == 404
+    for what, resp in pages.items():
+        page = resp.content.decode("utf-8")  # the hub sends no charset: requests would guess Latin-1
+        assert re.search(rf"<title>\s*{re.escape(name)} — JupyterHub\s*</title>", page), what
+        assert f'<span class="navbar-brand" id="factoryhub-site-name">{name}</span>' in page, what
+        assert 'id="jupyterhub-logo"' in page, what  # JupyterHub's own navbar, extended, not replaced
+
+
+def test_the_site_name_is_escaped_and_optional():
+    """The template as JupyterHub loads it (its own templates under the "templates/" prefix, autoescape on)."""
+    env = jinja2.Environment(autoescape=True, loader=jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(str(TEMPLATES)),
+        jinja2.PrefixLoader({"templates": jinja2.FileSystemLoader(jupyterhub_templates())})]))
+    page = env.get_template("page.html").render(factoryhub_site_name="<b>Lab & Co</b>", base_url="/hub/",
+                                                static_url=lambda path, **_: path)
+    assert "&lt;b&gt;Lab &amp; Co&lt;/b&gt;</span>" in page and "<b>Lab" not in page
+    plain = env.get_template("page.html").render(base_url="/hub/", static_url=lambda path, **_: path)
+    assert 'id="factoryhub-site-name"' not in plain and re.search(r"<title>\s*JupyterHub\s*</title>", plain)
+
+
+def jupyterhub_templates() -> str:
+    """Where JupyterHub's own templates are installed (JupyterHub.template_paths' default)."""
+    from jupyterhub.app import JupyterHub
+    return JupyterHub().template_paths[-1]
 
 
 def test_listens_on_loopback_only(hub):
@@ -73,8 +111,9 @@ def test_log_in_spawn_reach_and_stop(hub):
 def test_api_spawn_with_bad_options_is_refused_with_the_field(hub):
     token = hub.api_token("researcher")
     headers = {"Authorization": f"token {token}"}
-    for options, fragment in [({"profile": "gpu-everything"}, "profile: 'gpu-everything' is not offered"),
-                              ({"walltime_hours": 99}, "walltime_hours: must be more than 0 and at most 8 hours"),
+    for options, fragment in [({"profile": "gpu-everything"}, "Profile (profile): 'gpu-everything' is not offered"),
+                              ({"walltime_hours": 99},
+                               "Walltime (hours) (walltime_hours): must be more than 0 and at most 8 hours"),
                               ({"cmd": ["/bin/sh"]}, "cmd: unknown option")]:
         resp = requests.post(f"{hub.url}/hub/api/users/researcher/server", json={"user_options": options},
                              headers=headers, timeout=30)
