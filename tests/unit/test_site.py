@@ -130,3 +130,33 @@ def test_docs_site_reference_matches_the_model():
 
     assert (REPO / "docs" / "site.md").read_text() == render(), \
         "docs/site.md is stale: regenerate with `factoryhub site-reference > docs/site.md`"
+
+
+def test_the_reference_keeps_every_description_whole():
+    from pydantic import BaseModel, Field
+
+    from factoryhub.site.model import Site
+    from factoryhub.site.reference import _models_in, render
+
+    class Wordy(BaseModel):
+        """First line of a docstring that goes on
+        over a second line.
+
+        A second paragraph."""
+
+        key: int = Field(1, description="A description over\n two lines, with a | in it.")
+
+    text = render(Wordy)
+    assert "First line of a docstring that goes on over a second line.\n\nA second paragraph." in text
+    assert "| A description over two lines, with a \\| in it. |" in text
+    reference, models, seen = render(), [Site], set()
+    while models:  # every docstring and description of the real model, whole
+        model = models.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for paragraph in (model.__doc__ or "").split("\n\n"):
+            assert " ".join(paragraph.split()) in reference, model.__name__
+        for field in model.model_fields.values():
+            assert " ".join((field.description or "").split()).replace("|", "\\|") in reference
+            models += _models_in(field.annotation)

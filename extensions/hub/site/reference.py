@@ -5,6 +5,7 @@ to this output, so the documentation cannot drift from what the loader accepts.
 """
 from __future__ import annotations
 
+import inspect
 import typing
 from types import UnionType
 
@@ -68,6 +69,17 @@ def _constraints(field) -> str:
     return "; ".join(parts)
 
 
+def _docstring(model: type[BaseModel]) -> str:
+    """A model's whole docstring, each paragraph on one line (never just its first line)."""
+    paragraphs = inspect.cleandoc(model.__doc__ or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def _cell(text: str) -> str:
+    """Text for one table cell, whole: line breaks become spaces, pipes are escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def render(model: type[BaseModel] = Site) -> str:
     sections, seen, queue = [HEADER], set(), [("(top level)", model)]
     while queue:
@@ -75,12 +87,12 @@ def render(model: type[BaseModel] = Site) -> str:
         if current in seen:
             continue
         seen.add(current)
-        doc = (current.__doc__ or "").strip().split("\n")[0]
+        doc = _docstring(current)
         lines = [f"\n## `{path}` — {current.__name__}\n", f"{doc}\n" if doc else "",
                  "| key | type | default | constraints | meaning |", "|---|---|---|---|---|"]
         for name, field in current.model_fields.items():
             lines.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | "
-                         f"{_constraints(field)} | {(field.description or '').replace('|', '/')} |")
+                         f"{_constraints(field)} | {_cell(field.description or '')} |")
             for sub in _models_in(field.annotation):
                 prefix = "" if path == "(top level)" else f"{path}."
                 queue.append((f"{prefix}{name}", sub))
