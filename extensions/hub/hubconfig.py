@@ -11,6 +11,7 @@ from pathlib import Path
 from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
 from .catalogue_wiring import configure_catalogue
 from .oidc_wiring import configure_oidc
+from .proxy import HubFirstProxy
 from .quota_wiring import configure_quota
 from .site import LoadedSite, SiteError
 
@@ -27,6 +28,7 @@ def configure(c, loaded: LoadedSite) -> None:
     c.JupyterHub.hub_bind_url = site.hub.hub_bind_url
     c.JupyterHub.db_url = site.databases.hub.format(state_dir=state)
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.proxy_class = HubFirstProxy  # the API answers before the services have started
     c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
     c.ConfigurableHTTPProxy.command = list(site.hub.proxy_command)
     c.JupyterHub.template_paths = [str(TEMPLATES)]

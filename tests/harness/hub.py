@@ -108,6 +108,9 @@ class HubProcess:
         return self.proc
 
     def start(self, timeout: float = 60) -> HubProcess:
+        """Launch and wait until the hub is healthy and has started every managed service (its API
+        answers earlier, while the services still start)."""
+        started_before = self.times_started()
         self.launch()
 
         def healthy():
@@ -116,7 +119,14 @@ class HubProcess:
             return requests.get(f"{self.url}/hub/health", timeout=2).status_code == 200
 
         wait_until(healthy, timeout, "hub health")
+        wait_until(lambda: healthy() and self.times_started() > started_before, timeout, "hub fully started")
         return self
+
+    def times_started(self) -> int:
+        """How often the log says a hub finished starting (the log is kept across restarts)."""
+        if not self.log_path.exists():
+            return 0
+        return self.log_path.read_text(errors="replace").count("JupyterHub is now running at")
 
     def stop(self, timeout: float = 30) -> None:
         """SIGTERM the hub (it stops its proxy and services), then make sure its group is gone."""
