@@ -37,18 +37,17 @@ from tornado.ioloop import IOLoop
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from factoryhub.heap import settle_heap  # noqa: E402
 from factoryhub.quota import api  # noqa: E402
 from factoryhub.quota.accounting import SacctDocument, decode_sacct, parse_sacct  # noqa: E402
 from factoryhub.quota.balances import project_balance  # noqa: E402
 from factoryhub.quota.db import Database  # noqa: E402
 from factoryhub.quota.importer import UsageImporter, refresh_days  # noqa: E402
-from factoryhub.quota.models import (Allocation, ImportState, Member, Project, Sector, Track,  # noqa: E402
-                                     UsageRecord)
-from factoryhub.heap import settle_heap  # noqa: E402
+from factoryhub.quota.models import Allocation, ImportState, Member, Project, Sector, Track, UsageRecord  # noqa: E402
 from factoryhub.quota.service import QuotaService  # noqa: E402
 from tests.harness.hub import free_port  # noqa: E402
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 TEMPLATE = json.loads((REPO / "tests" / "fixtures" / "slurm" / "sacct-jobs.json").read_text())["jobs"][0]
 
 

@@ -6,8 +6,8 @@ the ``factoryhub-sessions`` identity (scopes ``custom:quota:holds`` and ``custom
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 

@@ -14,8 +14,8 @@ the EU authority tables that a harvester would load type their concepts only as 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 from urllib.parse import quote, urlsplit
 
 from .entries import Agent, ContactPoint, Distribution, Entry, Place

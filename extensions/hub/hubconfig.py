@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
 from .catalogue_wiring import configure_catalogue
+from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
 from .oidc_wiring import configure_oidc
 from .proxy import HubFirstProxy
 from .quota_wiring import configure_quota
-from .site import LoadedSite, SiteError
+from .site import LoadedSite
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import json
 import pwd
-from html import escape
 import re
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import reduce
+from html import escape
 from pathlib import Path
 
 import yaml

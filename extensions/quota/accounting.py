@@ -138,7 +138,7 @@ def _state(state: _State | str) -> str:
 
 
 def _utc(epoch: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 def signature(job: SacctJob) -> tuple:

@@ -146,7 +146,7 @@ _UPSERT = (
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _sqlite_time(moment: dt.datetime) -> str:
@@ -169,7 +169,7 @@ def _upsert_sqlite(connection, batch: Sequence[JobUsage]) -> list[tuple]:
     cursor.executemany(f"INSERT INTO usage_incoming ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                        [_staged(usage, _sqlite_time) for usage in batch])
     cursor.execute(_UPSERT)
-    return [(row_id, account, dt.datetime.fromisoformat(start).replace(tzinfo=dt.timezone.utc))
+    return [(row_id, account, dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC))
             for row_id, account, start in cursor.fetchall()]
 
 
@@ -181,7 +181,7 @@ def _upsert_postgres(connection, batch: Sequence[JobUsage]) -> list[tuple]:
         for usage in batch:
             copy.write_row(_staged(usage, _naive_utc))
     cursor.execute(_UPSERT)
-    return [(row_id, account, start.replace(tzinfo=dt.timezone.utc)) for row_id, account, start in cursor.fetchall()]
+    return [(row_id, account, start.replace(tzinfo=dt.UTC)) for row_id, account, start in cursor.fetchall()]
 
 
 def refresh_days(session: Session, touched: set[tuple[str, dt.date]]) -> None:
@@ -191,8 +191,8 @@ def refresh_days(session: Session, touched: set[tuple[str, dt.date]]) -> None:
     first, last = min(d for _, d in touched), max(d for _, d in touched)
     accounts = sorted({a for a, _ in touched})
     day = day_of(session, UsageRecord.start_at)
-    start = dt.datetime.combine(first, dt.time(), dt.timezone.utc)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    start = dt.datetime.combine(first, dt.time(), dt.UTC)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC)
     for i in range(0, len(accounts), 500):
         chunk = accounts[i:i + 500]
         session.execute(delete(UsageDay).where(UsageDay.account.in_(chunk), UsageDay.day >= first,
@@ -218,7 +218,7 @@ class UsageImporter:
         if state is not None:
             return state.watermark - self.overlap
         first_day = session.scalar(select(func.min(Allocation.starts_on)))
-        return dt.datetime.combine(first_day, dt.time(), dt.timezone.utc) if first_day else now - self.overlap
+        return dt.datetime.combine(first_day, dt.time(), dt.UTC) if first_day else now - self.overlap
 
     async def run(self, now: dt.datetime | None = None) -> ImportReport:
         now = now or utcnow()

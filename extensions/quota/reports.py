@@ -178,4 +178,4 @@ def usage_records(session: Session, account: str, since: dt.datetime, until: dt.
 
 
 def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), dt.UTC)

@@ -22,8 +22,8 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import exit_when_orphaned
-from factoryhub.webservice import TemplateLoader
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
+from factoryhub.webservice import TemplateLoader
 
 from . import api, pages
 from .db import Database

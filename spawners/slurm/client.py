@@ -87,7 +87,7 @@ class SlurmClient:
             raise SlurmError(argv, None, f"cannot run {argv[0]}: {getattr(err, 'strerror', None) or err}") from None
         try:
             out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None), limit)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _end(proc)
             raise SlurmUnreachable(argv, None, f"no answer within {limit:.0f} s") from None
         except BaseException:  # cancelled: leave no command running behind the caller

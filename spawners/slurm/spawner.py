@@ -11,9 +11,9 @@ See docs/sessions.md.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hashlib
 import hmac
-import fnmatch
 import pwd
 import time
 from pathlib import Path
@@ -256,7 +256,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         while time.monotonic() < deadline:
             try:
                 _, writer = await asyncio.wait_for(asyncio.open_connection(self.ip, self.port), 2)
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 job = self.watcher.snapshot.get(self.job_id)
                 if job is not None and not job.active:
                     return
@@ -335,7 +335,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         if watcher.snapshot.taken_at == 0:
             try:
                 await watcher.next_update(timeout=30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return None
         if not watcher.reachable:
             return None  # unknown is not gone: keep the session
@@ -358,7 +358,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         self.watcher.watch(self.job_id, starting=True)
         try:
             node = await asyncio.wait_for(self._wait_for_session(), self.start_timeout)
-        except (SpawnException, asyncio.TimeoutError) as err:
+        except (TimeoutError, SpawnException) as err:
             self.log.warning("Could not resume %s: %s", self._log_name, getattr(err, "message", "start timeout"))
             await self._cancel_quietly()
             self.watcher.unwatch(self.job_id)
@@ -428,5 +428,5 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
                 return
             try:
                 await self.watcher.next_update(timeout=5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

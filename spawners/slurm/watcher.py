@@ -117,7 +117,7 @@ class JobWatcher:
             self._wake.clear()
             try:  # a new starting job cuts a slow wait short
                 await asyncio.wait_for(self._wake.wait(), self.interval())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def stop(self) -> None:

@@ -4,9 +4,9 @@ trail, reloads, hostile input and escaping."""
 from __future__ import annotations
 
 import json
-from html import escape as html_escape
 import re
 import shutil
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest

@@ -6,8 +6,15 @@ import sys
 
 import pytest
 
-from tests.harness.cluster import (CLUSTER_SCRIPT, Cluster, cluster_command, cluster_site, controller,  # noqa: F401
-                                   edit_site, job_environment)
+from tests.harness.cluster import (  # noqa: F401
+    CLUSTER_SCRIPT,
+    Cluster,
+    cluster_command,
+    cluster_site,
+    controller,
+    edit_site,
+    job_environment,
+)
 
 
 @pytest.hookimpl(hookwrapper=True)

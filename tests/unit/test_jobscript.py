@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from factoryhub.spawners.slurm.jobscript import (
-    ApptainerEnv, JobRequest, PythonEnv, UnsafeJobField, render, slurm_time,
+    ApptainerEnv,
+    JobRequest,
+    PythonEnv,
+    UnsafeJobField,
+    render,
+    slurm_time,
 )
 
 

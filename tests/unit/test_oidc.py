@@ -6,16 +6,21 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 from pathlib import Path
 
 import pytest
 import yaml
 
 import factoryhub.site
-
-from factoryhub.oidc import (DiscoveryError, claim_values, discover, group_changes, groups_from_claims,
-                             load_username_map, unix_username)
+from factoryhub.oidc import (
+    DiscoveryError,
+    claim_values,
+    discover,
+    group_changes,
+    groups_from_claims,
+    load_username_map,
+    unix_username,
+)
 from factoryhub.site import SiteError, load_site
 
 DEFAULT_SITE = Path(factoryhub.site.__file__).with_name("default.yaml")

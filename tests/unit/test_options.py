@@ -10,8 +10,12 @@ from hypothesis import strategies as st
 
 from factoryhub.site import parse_site
 from factoryhub.spawners.options import (
-    COST_SCRIPT, LABELS,
-    InvalidOptions, form_to_options, parse_user_options, render_form,
+    COST_SCRIPT,
+    LABELS,
+    InvalidOptions,
+    form_to_options,
+    parse_user_options,
+    render_form,
 )
 
 REPO = Path(__file__).resolve().parents[2]

@@ -57,7 +57,7 @@ async def test_a_command_that_ends_exactly_as_its_timeout_fires(client, tmp_path
 
     async def finish_then_time_out(awaitable, timeout):
         await awaitable
-        raise asyncio.TimeoutError
+        raise TimeoutError
 
     monkeypatch.setattr(client_module.asyncio, "wait_for", finish_then_time_out)
     with pytest.raises(SlurmUnreachable) as info:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,8 +13,6 @@ from factoryhub.cli import main as cli_main
 from factoryhub.local_accounts import LocalAccountsAuthenticator
 from factoryhub.site import SiteError, parse_site
 from factoryhub.system_accounts import AccountPolicy, hub_service_user
-
-from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,16 @@ import json
 import pytest
 
 from factoryhub.catalogue.access import (
-    ANONYMOUS, LAWFUL_BASIS_TEXT, Viewer, details, may_request, may_use, summary, terms_digest, terms_text)
+    ANONYMOUS,
+    LAWFUL_BASIS_TEXT,
+    Viewer,
+    details,
+    may_request,
+    may_use,
+    summary,
+    terms_digest,
+    terms_text,
+)
 from factoryhub.catalogue.snippets import distribution_snippets, entry_snippets
 
 from .builders import entry

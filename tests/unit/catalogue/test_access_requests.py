@@ -12,7 +12,16 @@ from sqlalchemy import func, select, text
 from factoryhub.catalogue import models
 from factoryhub.catalogue.access import Viewer, terms_digest, terms_text
 from factoryhub.catalogue.access_requests import (
-    MAX_JUSTIFICATION, MIN_JUSTIFICATION, RequestRefused, as_dict, ask, audit_entries, decide, requests_of, withdraw)
+    MAX_JUSTIFICATION,
+    MIN_JUSTIFICATION,
+    RequestRefused,
+    as_dict,
+    ask,
+    audit_entries,
+    decide,
+    requests_of,
+    withdraw,
+)
 from factoryhub.catalogue.models import AccessRequest, AuditEntry, RequestState
 from factoryhub.servicedb import Database
 from tests.harness.databases import BACKENDS, migrated_database
@@ -75,7 +84,7 @@ def refused_by(db, call) -> RequestRefused:
 
 
 def test_a_good_request_is_pending_with_its_terms_and_audited(db):
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     request_id = asked(db, justification="  " + WHY.replace(" for ", " \n\n\t for  ") + "  ")
     with db.read() as session:
         request = session.get(AccessRequest, request_id)
@@ -86,7 +95,7 @@ def test_a_good_request_is_pending_with_its_terms_and_audited(db):
     assert request.terms == terms_text(XRAY) and request.terms_sha256 == digest(XRAY)
     assert request.state is RequestState.pending
     assert (request.decided_at, request.decided_by, request.decision_note) == (None, None, "")
-    assert before <= request.created_at <= dt.datetime.now(dt.timezone.utc)
+    assert before <= request.created_at <= dt.datetime.now(dt.UTC)
     assert (audit.actor, audit.action, audit.entry_id, audit.username, audit.request_id) == \
         ("user:alice", "request", "chest-xray", "alice", request_id)
     assert audit.details == {"justification": WHY, "terms_sha256": digest(XRAY)}
@@ -153,7 +162,7 @@ def test_after_a_rejection_or_withdrawal_the_user_may_ask_again(db, ending):
                                            (False, "Not within the project.")])
 def test_a_decision_records_who_when_and_why(db, approve, note):
     request_id = asked(db)
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     with db.write() as session:
         decide(session, request_id, "sue", approve=approve, note=note)
     with db.read() as session:
@@ -161,7 +170,7 @@ def test_a_decision_records_who_when_and_why(db, approve, note):
         audit = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert request.state is (RequestState.approved if approve else RequestState.rejected)
     assert request.decided_by == "sue" and request.decision_note == note.strip()
-    assert before <= request.decided_at <= dt.datetime.now(dt.timezone.utc)
+    assert before <= request.decided_at <= dt.datetime.now(dt.UTC)
     assert [a.action for a in audit] == ["request", "approve" if approve else "reject"]
     assert (audit[1].actor, audit[1].request_id, audit[1].username) == ("user:sue", request_id, "alice")
     assert audit[1].details == {"note": note.strip(), "groups": ["medical-imaging"] if approve else []}

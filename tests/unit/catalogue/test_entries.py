@@ -9,8 +9,18 @@ import pytest
 import yaml
 
 from factoryhub.catalogue.entries import (
-    MAX_FILE_BYTES, Agent, ContactPoint, Distribution, Entry, EntryError, EntryProblem, ModelInfo, Place,
-    entry_files, load_entry)
+    MAX_FILE_BYTES,
+    Agent,
+    ContactPoint,
+    Distribution,
+    Entry,
+    EntryError,
+    EntryProblem,
+    ModelInfo,
+    Place,
+    entry_files,
+    load_entry,
+)
 
 from .builders import document, write
 

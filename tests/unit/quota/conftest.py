@@ -8,7 +8,7 @@ from factoryhub.quota.db import Database
 from factoryhub.quota.models import Allocation, Member, Project, Sector, Track
 from tests.harness.databases import BACKENDS, migrated_database
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(params=BACKENDS)

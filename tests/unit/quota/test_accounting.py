@@ -10,7 +10,7 @@ import pytest
 from factoryhub.quota.accounting import AccountingFormatError, SacctJob, decode_sacct, parse_job, parse_sacct
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slurm"
-NOW = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.UTC)
 
 
 def recorded() -> dict:

@@ -35,8 +35,8 @@ def test_used_counts_finished_jobs_and_running_accrual_in_the_period(db, climate
         upsert_usage(session, [
             usage("1", 2, NOW - 3 * dt.timedelta(hours=1), NOW - dt.timedelta(hours=2)),   # 2 GPU-h
             usage("2", 1, NOW - dt.timedelta(minutes=30), None),                           # running: 0.5 GPU-h
-            usage("3", 4, dt.datetime(2026, 10, 30, tzinfo=dt.timezone.utc),              # before the period
-                  dt.datetime(2026, 10, 31, tzinfo=dt.timezone.utc)),
+            usage("3", 4, dt.datetime(2026, 10, 30, tzinfo=dt.UTC),              # before the period
+                  dt.datetime(2026, 10, 31, tzinfo=dt.UTC)),
             usage("4", 4, NOW - dt.timedelta(hours=1), NOW, account="proj-other"),         # another project
         ])
     b = balance(db)
@@ -112,8 +112,8 @@ def test_bulk_summaries_agree_with_the_balance_used_for_holds(db, climate):
         upsert_usage(session, [
             usage("1", 2, NOW - dt.timedelta(hours=3), NOW - dt.timedelta(hours=2)),
             usage("2", 1, NOW - dt.timedelta(minutes=30), None),
-            usage("3", 4, dt.datetime(2026, 11, 19, tzinfo=dt.timezone.utc),   # before proj-other's period
-                  dt.datetime(2026, 11, 19, 1, tzinfo=dt.timezone.utc), account="proj-other"),
+            usage("3", 4, dt.datetime(2026, 11, 19, tzinfo=dt.UTC),   # before proj-other's period
+                  dt.datetime(2026, 11, 19, 1, tzinfo=dt.UTC), account="proj-other"),
             usage("4", 8, NOW - dt.timedelta(hours=1), NOW, account="proj-other"),
         ])
     held = place_hold(db, "proj-other", "alice", "", 2 * HOUR, DAY, now=NOW)

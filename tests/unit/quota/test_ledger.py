@@ -48,6 +48,6 @@ def test_a_decision_never_allows_spending_beyond_the_balance(allocated, used, he
 
 
 def test_running_jobs_accrue_until_now():
-    start = dt.datetime(2026, 11, 22, 4, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 11, 22, 4, tzinfo=dt.UTC)
     assert accrued(2, start, None, start + dt.timedelta(minutes=30)) == 3600
     assert accrued(2, start, start + dt.timedelta(minutes=10), start + dt.timedelta(hours=5)) == 1200

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from factoryhub.quota import api, schemas
 from tests.harness.openapi import body_matches, documented, served
 

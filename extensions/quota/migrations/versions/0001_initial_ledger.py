@@ -12,7 +12,6 @@ from alembic import op
 
 from factoryhub.servicedb import drop_append_only, guard_update_delete
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
