@@ -181,7 +181,8 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
             f'data-default-walltime="{_exact(p.default_walltime_hours)}" '
             f'data-max-gpus="{p.gpus}" data-price="{_exact(p.price)}"> '
             f'<strong>{escape(p.title)}</strong> '
-            f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, up to {p.max_walltime_hours:g} h</small>'
+            f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, '
+            f'up to {p.max_walltime_hours:g} h</small>'
             f'<div>{escape(p.description)}</div></label>'
         )
     value = f' value="{escape(str(walltime))}"' if walltime is not None else ""

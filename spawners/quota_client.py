@@ -18,6 +18,7 @@ class QuotaUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class HoldAnswer:
+    """The quota service's answer to a hold request: allowed or why not, and the hold's id."""
     allowed: bool
     message: str
     hold_id: int | None = None
@@ -26,6 +27,7 @@ class HoldAnswer:
 
 @dataclass(frozen=True)
 class QuotaClient:
+    """The spawner side's client of the quota service's REST API: hold a session's cost, link the job, close it."""
     url: str  # the service's API base, e.g. http://127.0.0.1:10101/services/factoryhub-quota/api/v1/
     token: str
     timeout: float = 10.0

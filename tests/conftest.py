@@ -46,7 +46,8 @@ def pytest_terminal_summary(terminalreporter):
     for tier in ("unit", *reversed(TIERS)):
         c = _outcomes.get(tier, Counter())
         terminalreporter.write_line(
-            f"{tier:9} ran {sum(c.values()):4}  passed {c['passed']:4}  failed {c['failed']:3}  skipped {c['skipped']:3}")
+            f"{tier:9} ran {sum(c.values()):4}  passed {c['passed']:4}  failed {c['failed']:3}  "
+            f"skipped {c['skipped']:3}")
 
 
 # Processes a test run may start; none may outlive it.

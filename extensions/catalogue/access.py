@@ -25,6 +25,7 @@ LAWFUL_BASIS_TEXT = {
 
 @dataclass(frozen=True)
 class Viewer:
+    """Who is looking at the catalogue: a user with their hub groups, a steward, or an anonymous harvester."""
     name: str | None  # None: an anonymous harvester of the public export
     groups: frozenset[str] = field(default_factory=frozenset)
     steward: bool = False
@@ -49,6 +50,7 @@ def may_use(entry: Entry, viewer: Viewer) -> bool:
 
 
 def may_request(entry: Entry, viewer: Viewer) -> bool:
+    """Whether ``viewer`` may ask for access to ``entry``: restricted, signed in and not yet allowed to use it."""
     return entry.access == "restricted" and not viewer.anonymous and not may_use(entry, viewer)
 
 

@@ -29,6 +29,7 @@ class CatalogueUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Catalogue:
+    """One loaded snapshot of the catalogue: its entries, the files that failed and the search index over them."""
     entries: tuple[Entry, ...]
     problems: tuple[EntryProblem, ...] = ()
     stale: tuple[str, ...] = ()  # ids served from their last good version
@@ -111,4 +112,5 @@ class CatalogueLoader:
 
 
 def describe_problems(problems: Sequence[EntryProblem]) -> list[dict]:
+    """The problems of a catalogue load as JSON records (file, field, reason) for the API and the pages."""
     return [{"file": p.file, "field": p.field, "reason": p.reason} for p in problems]

@@ -120,10 +120,12 @@ def catalogue_jsonld(info: CatalogueInfo, entries: Sequence[Entry], may_use: Cal
     dates = [e.modified or e.issued for e in entries if e.modified or e.issued]
     if dates:
         catalog["dct:modified"] = max(dates).isoformat()
-    return {"@context": copy.deepcopy(CONTEXT), "@graph": [catalog, *datasets, *(vocabulary[k] for k in sorted(vocabulary))]}
+    return {"@context": copy.deepcopy(CONTEXT),
+            "@graph": [catalog, *datasets, *(vocabulary[k] for k in sorted(vocabulary))]}
 
 
 def entry_iri(base: str, entry: Entry) -> str:
+    """The IRI of ``entry`` in the DCAT export, under the catalogue's public ``base`` URL."""
     return f"{base}entries/{entry.id}"  # ids are [a-z0-9._-]: safe in a path
 
 

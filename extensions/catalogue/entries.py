@@ -43,6 +43,7 @@ class _EntryLoader(yaml.CSafeLoader):
 
 @dataclass(frozen=True, slots=True)
 class EntryProblem:
+    """One reason an entry file was refused: the file, the field (empty for the whole file) and why."""
     file: str
     field: str
     reason: str
@@ -52,6 +53,7 @@ class EntryProblem:
 
 
 class EntryError(ValueError):
+    """An entry file that cannot be loaded; carries the :class:`EntryProblem` that says why."""
     def __init__(self, problem: EntryProblem):
         super().__init__(problem.describe())
         self.problem = problem
@@ -59,24 +61,28 @@ class EntryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Agent:
+    """A publisher or creator of an entry (dct:publisher, dct:creator): a name and an optional home page."""
     name: str
     url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ContactPoint:
+    """Whom to ask about an entry (dcat:contactPoint): a name and an e-mail address."""
     name: str
     email: str
 
 
 @dataclass(frozen=True, slots=True)
 class Place:
+    """A place an entry covers (dct:spatial): a name and an optional IRI, e.g. a GeoNames one."""
     name: str
     uri: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
+    """One way to get an entry's data (dcat:Distribution): its format, location and size."""
     title: str
     format: str
     location: str
@@ -86,6 +92,7 @@ class Distribution:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
+    """What a model entry is: its family, parameter count, task and the model it was tuned from."""
     family: str
     parameters: int
     task: str | None = None
@@ -94,6 +101,7 @@ class ModelInfo:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One validated catalogue entry (a dataset or a model), as read from its YAML file."""
     id: str
     kind: str  # dataset | model
     title: str
@@ -206,7 +214,8 @@ def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
         retention=document.get("retention"), issued=_date(file, "issued", document.get("issued")),
         modified=_date(file, "modified", document.get("modified")),
         temporal_start=_date(file, "temporal.start", temporal.get("start")),
-        temporal_end=_date(file, "temporal.end", temporal.get("end")), spatial=tuple(Place(**p) for p in document.get("spatial", ())),
+        temporal_end=_date(file, "temporal.end", temporal.get("end")),
+        spatial=tuple(Place(**p) for p in document.get("spatial", ())),
         model=ModelInfo(**model) if model else None)
     _check_meaning(entry, file or entry_id)
     return entry

@@ -21,6 +21,7 @@ class HubUnavailable(RuntimeError):
 
 
 class HubGroups:
+    """The hub's groups through its REST API: cached look-ups of a user's groups and adding approved users."""
     def __init__(self, api_url: str, token: str, ttl: float = 30.0, clock=time.monotonic):
         self.api_url, self.token, self.ttl, self.clock = api_url.rstrip("/"), token, ttl, clock
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}

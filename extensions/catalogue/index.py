@@ -68,12 +68,14 @@ def words(text: str) -> list[str]:
 
 
 def facet_values(entry: Entry) -> dict[str, tuple[str, ...]]:
+    """The values ``entry`` counts under in each search facet (kind, access, theme, licence, format)."""
     return {"kind": (entry.kind,), "access": (entry.access,), "theme": entry.themes,
             "licence": (entry.licence,), "format": entry.formats}
 
 
 @dataclass(frozen=True)
 class Results:
+    """One page of search hits: the total, the page's entry positions best first, and the facet counts."""
     total: int
     ids: list[int]  # positions of the page's entries, best first
     facets: dict[str, dict[str, int]]
@@ -136,6 +138,7 @@ class _Words:
 
 
 class SearchIndex:
+    """The in-memory full-text and facet index over a catalogue snapshot's entries."""
     def __init__(self, entries: Sequence[Entry], previous: SearchIndex | None = None):
         """``previous``: an index of an earlier snapshot; the words of entries it holds (the same
         objects: the loader keeps unchanged files' entries) are not normalised again."""

@@ -16,6 +16,7 @@ from factoryhub.servicedb import UTCDateTime, utcnow
 
 
 class RequestState(str, enum.Enum):
+    """Where an access request stands: pending until a steward approves or rejects it, or its user withdraws it."""
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
@@ -23,10 +24,11 @@ class RequestState(str, enum.Enum):
 
 
 class Base(DeclarativeBase):
-    pass
+    """The declarative base of the catalogue service's own tables."""
 
 
 class AccessRequest(Base):
+    """A user's request for access to a restricted entry, with its justification and the steward's decision."""
     __tablename__ = "access_requests"
     __table_args__ = (Index("ix_requests_entry_user", "entry_id", "username"),
                       Index("ix_requests_state", "state"),
@@ -51,6 +53,7 @@ class AccessRequest(Base):
 
 
 class AuditEntry(Base):
+    """One append-only record of who did what to an access request (request, approve, reject, withdraw)."""
     __tablename__ = "catalogue_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

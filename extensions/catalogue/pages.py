@@ -27,11 +27,13 @@ PAGE_SIZE = 25
 
 
 class PageHandler(CatalogueHandler, webservice.PageHandler):
+    """Base of the catalogue's HTML pages: the shared page handler plus whether the viewer is a steward."""
     def page_values(self) -> dict:
         return {**super().page_values(), "is_steward": self.is_steward}
 
 
 class SearchPage(PageHandler):
+    """The catalogue's search page: query, facet filters and one page of results for the viewer."""
     @web.authenticated
     async def get(self):
         viewer = await self.viewer()
@@ -62,6 +64,7 @@ class SearchPage(PageHandler):
 
 
 class EntryPage(PageHandler):
+    """An entry's own page: its metadata, distributions, snippets and, where restricted, the access request form."""
     @web.authenticated
     async def get(self, entry_id):
         await self.render_entry(entry_id)
@@ -107,6 +110,7 @@ class EntryPage(PageHandler):
 
 
 class StewardPage(PageHandler):
+    """The stewards' page: pending requests, recent decisions, the audit log and the catalogue's load problems."""
     @web.authenticated
     def get(self):
         self.render_steward()
@@ -126,6 +130,7 @@ class StewardPage(PageHandler):
 
 
 class DecisionPage(StewardPage):
+    """A steward's approve or reject form post for one access request."""
     @web.authenticated
     async def post(self, request_id):
         if not self.is_steward:
@@ -149,6 +154,7 @@ class DecisionPage(StewardPage):
 
 
 def routes(prefix: str, service) -> list:
+    """The catalogue's HTML page routes under ``prefix``, each handler given the running ``service``."""
     args = {"service": service}
     return [
         (rf"{prefix}", SearchPage, args),

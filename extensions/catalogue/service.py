@@ -34,6 +34,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class CatalogueService(Application):
+    """The catalogue hub service: loads the entry files, serves search, DCAT export, access requests and pages."""
     name = "factoryhub-catalogue"
     description = __doc__.split("\n\n")[0]
 
@@ -57,7 +58,8 @@ class CatalogueService(Application):
 
     aliases = {"catalogue-dir": "CatalogueService.catalogue_dir", "db-url": "CatalogueService.db_url",
                "reload-every": "CatalogueService.reload_every", "site-name": "CatalogueService.site_name",
-               "publisher-name": "CatalogueService.publisher_name", "publisher-url": "CatalogueService.publisher_url", "public-url": "CatalogueService.public_url",
+               "publisher-name": "CatalogueService.publisher_name", "publisher-url": "CatalogueService.publisher_url",
+               "public-url": "CatalogueService.public_url",
                "group-cache-seconds": "CatalogueService.group_cache_seconds"}
     flags = {"public-export": ({"CatalogueService": {"public_export": True}}, "Publish the anonymous export.")}
 

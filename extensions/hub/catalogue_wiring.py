@@ -21,6 +21,7 @@ SERVICE_SCOPES = ["read:users:name", "read:users:groups", "read:groups", "groups
 
 
 def catalogue_directory(loaded: LoadedSite) -> Path:
+    """The folder of catalogue entry files the site names, or the packaged example catalogue when it names none."""
     configured = loaded.site.services.catalogue.directory
     return Path(configured) if configured else Path(str(files("factoryhub.catalogue") / "example"))
 

@@ -117,7 +117,8 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
 def _configure_services(c, loaded: LoadedSite) -> None:
     user_scopes = [*configure_quota(c, loaded), *configure_catalogue(c, loaded)]
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
-                                    "site's services (own allocations, the catalogue)", "scopes": ["self", *user_scopes]})
+                                    "site's services (own allocations, the catalogue)",
+                                    "scopes": ["self", *user_scopes]})
     # A session's token: its own activity and server, where the services answer and the services
     # as its user — nothing else.
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", *user_scopes]

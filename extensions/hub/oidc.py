@@ -46,7 +46,7 @@ UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
 class DiscoveryError(RuntimeError):
-    pass
+    """The identity provider's discovery document could not be fetched or is not usable."""
 
 
 # --- pure decisions ------------------------------------------------------------------------
@@ -57,6 +57,7 @@ def claim(claims: Mapping, path: str):
 
 
 def claim_values(claims: Mapping, path: str) -> list[str]:
+    """The string values of the claim at dotted ``path`` (a single string becomes a one-item list)."""
     value = claim(claims, path)
     if value is None:
         return []
@@ -93,6 +94,7 @@ def unix_username(claims: Mapping, username_claim: str, username_map: Mapping[st
 
 @dataclass(frozen=True)
 class GroupChanges:
+    """The hub groups a login adds the user to and removes them from."""
     add: frozenset[str]
     remove: frozenset[str]
 
@@ -123,6 +125,7 @@ def discover(issuer: str, timeout: float = 10.0) -> dict:
 
 
 def load_username_map(path: Path) -> dict[str, str]:
+    """Read the site's YAML map of claim values to Unix usernames; a ValueError names the file and the problem."""
     try:
         mapping = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
@@ -144,8 +147,8 @@ class Refusal(web.HTTPError):
                  title: str = "Not yet an HPC user here"):
         super().__init__(status, message, reason=title)
         # JupyterHub's error page shows this as is: escape what came from the provider or the site
-        link = (f'<p><a id="factoryhub-account-help-link" href="{escape(help_url, quote=True)}">{escape(help_url)}</a></p>'
-                if help_url else "")
+        link = (f'<p><a id="factoryhub-account-help-link" href="{escape(help_url, quote=True)}">'
+                f'{escape(help_url)}</a></p>' if help_url else "")
         self.jupyterhub_html_message = (f'<p id="factoryhub-refusal">{escape(message)}</p>'
                                         f'<p id="factoryhub-account-help">{escape(help_text)}</p>{link}')
 
@@ -158,6 +161,7 @@ async def claimed_before(user) -> set[str]:
 
 
 def sync_claimed_groups(db, user, claimed: set[str], previously: set[str], log) -> GroupChanges:
+    """Apply a login's claimed groups to ``user`` in the hub database, creating missing groups, and log the change."""
     changes = group_changes({g.name for g in user.groups}, claimed, previously)
     for name in sorted(changes.add):
         group = orm.Group.find(db, name)
@@ -180,6 +184,7 @@ def _claimed(auth_model) -> set[str] | None:
 
 
 class FactoryHubCallbackHandler(OAuthCallbackHandler):
+    """OAuth callback that syncs the user's hub groups with the groups the identity provider claims."""
     async def auth_to_user(self, authenticated, user=None):
         previously = await claimed_before(user or self.find_user(authenticated["name"]))
         user = await super().auth_to_user(authenticated, user)
@@ -190,6 +195,7 @@ class FactoryHubCallbackHandler(OAuthCallbackHandler):
 
 
 class FactoryHubLogoutHandler(OAuthLogoutHandler):
+    """Logout that also revokes every login cookie of the user, not only this browser's."""
     async def handle_logout(self):
         """Besides clearing this browser's cookies (JupyterHub), make every login cookie of the user
         worthless: a copied or stolen cookie must not outlive a logout on a shared system."""

@@ -30,6 +30,7 @@ def crypt_key(loaded: LoadedSite) -> bytes | None:
 
 
 def configure_oidc(c, loaded: LoadedSite) -> None:
+    """Set the hub's authenticator options (``c.*``) from the site's OIDC section; bad settings fail at start."""
     site, auth = loaded.site, loaded.site.auth
     try:
         metadata = discover(auth.issuer)

@@ -37,6 +37,7 @@ def service_url(bind_url: str) -> str:
 
 
 def sessions_token(state: Path) -> str:
+    """The hub's token for the quota service's sessions identity, created (mode 0600) in ``state`` on first use."""
     path = state / TOKEN_FILE
     if not path.exists():
         path.write_text(secrets.token_hex(32))

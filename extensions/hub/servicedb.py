@@ -40,6 +40,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> dt.datetime:
+    """The current time as an aware UTC datetime, the only kind the services store."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -98,6 +99,7 @@ class Database:
 
 
 def alembic_config(url: str, migrations: Path) -> Config:
+    """An Alembic configuration for the database at ``url`` with the migrations in ``migrations``."""
     config = Config()
     config.set_main_option("script_location", str(migrations))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -158,6 +160,7 @@ def make_append_only(table: str) -> None:
 
 
 def drop_append_only(table: str) -> None:
+    """In a migration's downgrade: remove the append-only guards :func:`make_append_only` put on ``table``."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")

@@ -72,7 +72,8 @@ class AccountPolicyConfig(Configurable):
     min_uid = Int(1000, config=True, help="Lowest uid that may log in and run sessions, e.g. 1000.")
     max_uid = Int(60000, config=True, help="Highest uid that may run sessions (nobody, 65534, lies above), e.g. 60000.")
     denied_users = List(Unicode(), config=True,
-                        help="Usernames never allowed besides root, nobody and the hub's own user, e.g. ['backup-svc'].")
+                        help="Usernames never allowed besides root, nobody and the hub's own user, "
+                        "e.g. ['backup-svc'].")
 
     @property
     def account_policy(self) -> AccountPolicy:

@@ -52,6 +52,7 @@ class _State(msgspec.Struct, gc=False):
 
 
 class SacctJob(msgspec.Struct, gc=False):
+    """One job of ``sacct --json`` output, only the fields the ledger charges by."""
     job_id: int
     cluster: str
     account: str | None
@@ -63,6 +64,7 @@ class SacctJob(msgspec.Struct, gc=False):
 
 
 class SacctDocument(msgspec.Struct, gc=False):
+    """A whole ``sacct --json`` document: its jobs and the errors Slurm reported."""
     jobs: list[SacctJob] = []
     errors: list[dict] = []
 
@@ -78,7 +80,8 @@ def decode_sacct(raw: str | bytes) -> SacctDocument:
     try:
         with gc_paused():  # lists of a 100,000-job window would set the collector off again and again
             return _DECODER.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as err:  # e.g. "Expected `int`, got `str` - at `$.jobs[3].time.start`"
+    # err reads e.g. "Expected `int`, got `str` - at `$.jobs[3].time.start`"
+    except (msgspec.DecodeError, msgspec.ValidationError) as err:
         raise AccountingFormatError(f"sacct output: {err}") from None
 
 
@@ -86,6 +89,7 @@ def decode_sacct(raw: str | bytes) -> SacctDocument:
 
 @dataclass(frozen=True)
 class JobUsage:
+    """What one job used, ready for the ledger: who, which account, when and how many GPU- and CPU-seconds."""
     cluster: str
     job_id: str
     account: str

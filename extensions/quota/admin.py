@@ -24,16 +24,18 @@ class Conflict(ValueError):
 
 
 class NotFound(LookupError):
-    pass
+    """The project or allocation an admin change names does not exist (the API answers 404)."""
 
 
 def project_record(project: Project) -> dict:
+    """A project as the admin API and the audit log record it."""
     return {"account": project.account, "title": project.title, "track": project.track.value,
             "sector": project.sector.value, "contact": project.contact,
             "members": sorted(m.username for m in project.members)}
 
 
 def allocation_record(allocation: Allocation) -> dict:
+    """An allocation as the admin API and the audit log record it (hours, not seconds)."""
     return {"id": allocation.id, "account": allocation.project.account,
             "gpu_hours": hours(allocation.gpu_seconds), "cpu_hours": hours(allocation.cpu_seconds),
             "starts_on": allocation.starts_on.isoformat(), "ends_on": allocation.ends_on.isoformat(),
@@ -47,6 +49,7 @@ def _audit(session: Session, actor: str, action: str, entity: str, entity_id: st
 
 
 def create_project(session: Session, actor: str, body: ProjectCreate) -> Project:
+    """Create a project for a Slurm account and audit it; Conflict if the account has one already."""
     if session.scalar(select(Project.id).where(Project.account == body.account)) is not None:
         raise Conflict("account", f"a project for Slurm account {body.account!r} exists already")
     project = Project(account=body.account, title=body.title, track=body.track, sector=body.sector,
@@ -58,6 +61,7 @@ def create_project(session: Session, actor: str, body: ProjectCreate) -> Project
 
 
 def update_project(session: Session, actor: str, account: str, body: ProjectUpdate) -> Project:
+    """Change a project's fields given in ``body`` and audit the before and after."""
     project = _project(session, account)
     before = project_record(project)
     for field, value in body.model_dump(exclude_unset=True).items():
@@ -70,6 +74,7 @@ def update_project(session: Session, actor: str, account: str, body: ProjectUpda
 
 
 def set_member(session: Session, actor: str, account: str, username: str, member: bool) -> Project:
+    """Add ``username`` to or remove them from a project's members and audit the change."""
     project = _project(session, account)
     before = project_record(project)
     current = {m.username: m for m in project.members}
@@ -86,6 +91,7 @@ def set_member(session: Session, actor: str, account: str, username: str, member
 
 
 def add_allocation(session: Session, actor: str, account: str, body: AllocationCreate) -> Allocation:
+    """Grant a project a new allocation of GPU- and CPU-hours for a period and audit it."""
     project = _project(session, account)
     allocation = Allocation(project=project, gpu_seconds=to_seconds(body.gpu_hours),
                             cpu_seconds=to_seconds(body.cpu_hours), starts_on=body.starts_on,
@@ -97,6 +103,7 @@ def add_allocation(session: Session, actor: str, account: str, body: AllocationC
 
 
 def update_allocation(session: Session, actor: str, allocation_id: int, body: AllocationUpdate) -> Allocation:
+    """Change an allocation's hours, period or notes and audit the before and after."""
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:
         raise NotFound(f"no allocation {allocation_id}")
@@ -124,6 +131,7 @@ def _project(session: Session, account: str) -> Project:
 
 
 def audit_entries(session: Session, limit: int = 200, before_id: int | None = None) -> list[dict]:
+    """The newest audit log entries, ``limit`` at most, older than ``before_id`` when paging."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)

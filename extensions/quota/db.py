@@ -23,4 +23,5 @@ class Database(servicedb.Database):
 
 
 def alembic_config(url: str) -> Config:
+    """An Alembic configuration for the quota ledger at ``url`` with the service's own migrations."""
     return servicedb.alembic_config(url, MIGRATIONS)

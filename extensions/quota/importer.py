@@ -33,6 +33,7 @@ _UPDATED = ("account", "username", "partition", "state", "start_at", "end_at", "
 
 @dataclass(frozen=True)
 class ImportReport:
+    """What one accounting import did: windows queried, jobs seen, ledger rows changed and the new watermark."""
     windows: int
     jobs_seen: int
     rows_changed: int
@@ -234,7 +235,7 @@ class UsageImporter:
                 with self.db.read() as session:
                     stored = stored_fingerprints(session, document.jobs)
                 # a job stored exactly as sacct reports it is not parsed or written again (re-imports, overlaps)
-                usages = list(parse_sacct(document, now, skip=lambda job: _stored_as_is(job, stored)))
+                usages = list(parse_sacct(document, now, skip=lambda job: _stored_as_is(job, stored)))  # noqa: B023 (used at once)
             seen += len(document.jobs)
             del document, stored  # freed by reference counting
             usages += await self._still_running(usages, now, final=end >= now)

@@ -42,6 +42,7 @@ def fmt_hours(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class Balance:
+    """A project's GPU-seconds today: allocated by its active allocations, used, and held by running sessions."""
     account: str
     allocated: int  # GPU-seconds of the allocations active today
     used: int
@@ -59,6 +60,7 @@ class Balance:
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether a session may start against a balance, and the message that says why not."""
     allowed: bool
     message: str
 

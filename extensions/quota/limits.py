@@ -19,6 +19,7 @@ from factoryhub.spawners.slurm.client import SlurmClient
 
 @dataclass(frozen=True)
 class SlurmBudget:
+    """An account's GPU limit in Slurm (GrpTRESMins) and the minutes it has used against it."""
     account: str
     limit_minutes: int | None  # None: no GPU limit set
     raw_minutes: int
@@ -30,6 +31,7 @@ class SlurmBudget:
 
 @dataclass(frozen=True)
 class Drift:
+    """An account whose Slurm GPU limit disagrees with the ledger's remaining balance, and the limit to set."""
     account: str
     ledger_remaining_minutes: int
     slurm_remaining_minutes: int | None
@@ -68,6 +70,7 @@ def desired_limit(budget: SlurmBudget, ledger_remaining_seconds: int) -> int:
 
 
 def drift(budget: SlurmBudget, ledger_remaining_seconds: int, tolerance_minutes: int = 1) -> Drift | None:
+    """The drift between Slurm's limit and the ledger for one account, or None when within ``tolerance_minutes``."""
     want = desired_limit(budget, ledger_remaining_seconds)
     if budget.limit_minutes is not None and abs(budget.limit_minutes - want) <= tolerance_minutes:
         return None

@@ -47,6 +47,7 @@ class PageHandler(ApiHandler, webservice.PageHandler):
 
 
 class MinePage(PageHandler):
+    """The user's page: the projects they belong to with balance, burn rate and allocations."""
     @web.authenticated
     def get(self):
         now = utcnow()
@@ -56,6 +57,7 @@ class MinePage(PageHandler):
 
 
 class AdminPage(PageHandler):
+    """The admins' page: every project, creating projects, top consumers and the audit log."""
     @web.authenticated
     def get(self):
         self.require_admin_page()
@@ -92,6 +94,7 @@ class AdminPage(PageHandler):
 
 
 class ProjectPage(PageHandler):
+    """An admin's page of one project: its fields, members, allocations and balance."""
     @web.authenticated
     def get(self, account):
         self.require_admin_page()
@@ -125,6 +128,7 @@ class ProjectPage(PageHandler):
 
 
 class NewAllocationPage(ProjectPage):
+    """An admin's form post granting a project a new allocation."""
     @web.authenticated
     def post(self, account):
         def apply(session):
@@ -135,6 +139,7 @@ class NewAllocationPage(ProjectPage):
 
 
 class AllocationPage(ProjectPage):
+    """An admin's form post changing one allocation."""
     @web.authenticated
     def post(self, allocation_id):
         with self.db.read() as session:
@@ -151,6 +156,7 @@ class AllocationPage(ProjectPage):
 
 
 class MembersPage(ProjectPage):
+    """An admin's form post adding a member to or removing one from a project."""
     @web.authenticated
     def post(self, account):
         username = self.get_body_argument("username", "").strip()
@@ -163,6 +169,7 @@ class MembersPage(ProjectPage):
 
 
 def routes(prefix: str, db: Database) -> list:
+    """The quota service's HTML page routes under ``prefix``, each handler given the ledger ``db``."""
     args = {"db": db, "hold_lifetime": dt.timedelta()}
     account = ACCOUNT_IN_PATH
     return [

@@ -29,6 +29,7 @@ def projects_of(session: Session, username: str | None, accounts: Iterable[str] 
 
 
 def count_projects(session: Session, username: str | None, accounts: Iterable[str] = ()) -> int:
+    """How many projects a listing would show: those of ``username`` (None: all), narrowed to ``accounts`` if given."""
     return session.scalar(select(func.count()).select_from(_projects_query(username, accounts).subquery()))
 
 
@@ -43,6 +44,7 @@ def _projects_query(username: str | None, accounts: Iterable[str]):
 
 
 def summary(session: Session, project: Project, now: dt.datetime) -> dict:
+    """One project's summary (balance, burn rate, allocations, members) as the API and pages show it."""
     return summaries(session, [project], now)[0]
 
 
@@ -144,6 +146,7 @@ def daily_usage(session: Session, account: str, since: dt.date, now: dt.datetime
 
 
 def top_consumers(session: Session, since: dt.datetime, limit: int = 10) -> list[dict]:
+    """The users and accounts that used the most GPU-hours since ``since``, biggest first."""
     rows = session.execute(
         select(UsageRecord.username, UsageRecord.account, func.sum(UsageRecord.gpu_seconds).label("used"))
         .where(UsageRecord.start_at >= since).group_by(UsageRecord.username, UsageRecord.account)
@@ -172,6 +175,7 @@ def usage_csv(records: Iterable[UsageRecord]) -> Iterator[str]:
 
 
 def usage_records(session: Session, account: str, since: dt.datetime, until: dt.datetime) -> Iterator[UsageRecord]:
+    """An account's usage records that started in [``since``, ``until``), oldest first, streamed for CSV export."""
     query = select(UsageRecord).where(UsageRecord.account == account, UsageRecord.start_at >= since,
                                       UsageRecord.start_at < until).order_by(UsageRecord.start_at)
     yield from session.scalars(query.execution_options(yield_per=1000))

@@ -34,6 +34,7 @@ from .reports import balances, projects_of
 
 
 class QuotaService(Application):
+    """The quota hub service: the allocation ledger, accounting imports, Slurm limit sync, REST API and pages."""
     name = "factoryhub-quota"
     description = __doc__.split("\n\n")[0]
 

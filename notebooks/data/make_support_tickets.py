@@ -277,12 +277,14 @@ def generate(seed: int = DEFAULT_SEED) -> list[dict]:
 
 
 def write_jsonl(records: list[dict], out: Path) -> None:
+    """Write ``records`` to ``out`` as JSON Lines, one UTF-8 object a line."""
     with open(out, "w", encoding="utf-8", newline="\n") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: write the synthetic support tickets to ``--out``; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="the JSON Lines file to write")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")

@@ -22,6 +22,7 @@ QUOTA_UNAVAILABLE = "The allocation service is unreachable, try again shortly."
 
 
 class BudgetHoldMixin(LoggingConfigurable):
+    """Spawner mixin: hold a session's worst-case cost in the quota service before sbatch, settle it at the end."""
     quota_url = Unicode(
         "", config=True,
         help="Base URL of the quota service's API, e.g. http://127.0.0.1:10101/services/factoryhub-quota/api/v1/ "

@@ -20,6 +20,7 @@ from .client import SlurmClient
 
 @dataclass(frozen=True)
 class Reservation:
+    """A Slurm reservation and whom it admits (users or accounts)."""
     name: str
     state: str
     users: tuple[str, ...] = ()
@@ -69,6 +70,7 @@ def parse_partition_limits(text: str) -> dict[str, float | None]:
 
 @dataclass(frozen=True)
 class ClusterView:
+    """What the spawn form needs to know about the cluster: accounts per user, nodes, idle GPUs, reservations."""
     accounts_by_user: dict[str, tuple[str, ...]] = field(default_factory=dict)
     node_addresses: dict[str, str] = field(default_factory=dict)
     idle_gpus: dict[str, int] = field(default_factory=dict)  # GPU type -> idle count
@@ -104,6 +106,7 @@ def _gres_counts(gres: str) -> dict[str, int]:
 
 def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservations: str = "",
                partitions: str = "") -> ClusterView:
+    """A :class:`ClusterView` from sacctmgr associations, ``sinfo --json``, scontrol reservations and partitions."""
     accounts: dict[str, list[str]] = {}
     for user, account, _qos in associations:
         accounts.setdefault(user, []).append(account)
@@ -148,6 +151,7 @@ _caches: dict[tuple, ClusterCache] = {}
 
 
 def cluster_cache_for(client: SlurmClient, ttl: float = 30.0) -> ClusterCache:
+    """The one shared cluster cache for the Slurm installation ``client`` talks to."""
     key = (client.bin_dir, client.slurm_conf)
     if key not in _caches:
         _caches[key] = ClusterCache(client, ttl)

@@ -93,6 +93,7 @@ def _number(value) -> int:
 
 
 def parse_job(raw: dict) -> Job:
+    """A :class:`Job` from one job of ``squeue --json`` output."""
     return Job(
         job_id=str(raw.get("job_id")),
         state=str(_first(raw.get("job_state"))),

@@ -42,7 +42,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     """A JupyterLab session as a Slurm job, charged to one of the user's projects."""
 
     slurm_bin_dir = Unicode("", config=True, help="Directory of sbatch/squeue/scancel (PATH when empty).")
-    slurm_conf = Unicode("", config=True, help="slurm.conf to use, e.g. /etc/slurm/slurm.conf (Slurm's default when empty).")
+    slurm_conf = Unicode("", config=True,
+                         help="slurm.conf to use, e.g. /etc/slurm/slurm.conf (Slurm's default when empty).")
     hub_id = Unicode(
         "factoryhub", config=True,
         help="Tag put in every job's comment (factoryhub:<hub_id>:<user>:<server>) so the reconciler "
@@ -416,7 +417,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             elif job.pending:
                 label = self.gpu_labels.get(self.session_request.profile.gpu_type or "", None) \
                     if self.session_request else None
-                message = f"Job {job.job_id} pending: {describe_pending(job, self.watcher.snapshot, label, time.time())}"
+                why = describe_pending(job, self.watcher.snapshot, label, time.time())
+                message = f"Job {job.job_id} pending: {why}"
             elif job.running:
                 message = f"Job {job.job_id} running on {job.node}, waiting for JupyterLab to start…"
             else:

@@ -52,5 +52,5 @@ def test_a_refused_option_is_explained_on_the_form(hub, page):
     page.get_by_label("Walltime (hours; empty for the profile default)").fill("100")
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#spawn_form, form").first).to_be_visible()
-    expect(page.get_by_text("Invalid session options — Walltime (hours) (walltime_hours): must be more than 0 and at most 8 hours"
-                            " for profile notebook-small")).to_be_visible()
+    expect(page.get_by_text("Invalid session options — Walltime (hours) (walltime_hours): must be more than 0"
+                            " and at most 8 hours for profile notebook-small")).to_be_visible()

@@ -138,7 +138,8 @@ def test_a_session_near_its_walltime_is_warned_with_a_save_all_action(hub, brows
         page.get_by_label("Username").fill("admin")
         page.get_by_label("Password").fill(hub.credentials()["admin"])
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_label("Walltime (hours; empty for the profile default)").fill("0.25")  # 15 min: a warning is due at once
+        # 15 min: a warning is due at once
+        page.get_by_label("Walltime (hours; empty for the profile default)").fill("0.25")
         page.get_by_role("button", name="Start").click()
         expect(page.locator(".jp-Launcher")).to_be_visible(timeout=120_000)
         warning = page.get_by_text("This session reaches its walltime in 15 minutes")

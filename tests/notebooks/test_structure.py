@@ -130,7 +130,8 @@ def test_environment_and_cpu_requirements_pin_the_same_versions():
                 pins[name.replace("pytorch-gpu", "torch")] = version.split()[0]
     for name, version in requirement_pins(REPO / "notebooks" / "requirements-cpu.txt").items():
         if name not in TEST_ONLY:
-            assert pins.get(name) == version, f"{name}: requirements-cpu.txt pins {version}, environment.yml {pins.get(name)}"
+            assert pins.get(name) == version, \
+                f"{name}: requirements-cpu.txt pins {version}, environment.yml {pins.get(name)}"
 
 
 def requirement_pins(path) -> dict[str, str]:

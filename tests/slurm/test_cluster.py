@@ -19,7 +19,8 @@ def test_two_gpu_job_sees_two_devices_and_is_charged_to_its_account(slurm_cluste
     out = shared_tmp / "job.out"
     job_id = slurm_cluster.run(
         "sbatch", "--parsable", "--account=sme-visionai", "--partition=gpu", "--gres=gpu:h100:2",
-        "--time=5", f"--output={out}", f"--chdir={shared_tmp}", "--wrap", "echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES",
+        "--time=5", f"--output={out}", f"--chdir={shared_tmp}",
+        "--wrap", "echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES",
         user="alice").stdout.strip()
 
     def accounted():

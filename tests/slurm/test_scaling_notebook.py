@@ -45,7 +45,8 @@ def alices_session(hub, slurm_cluster):
     assert resp.status_code in (201, 202), resp.text
 
     def server():
-        return requests.get(f"{hub.url}/hub/api/users/alice", headers=user_headers, timeout=10).json()["servers"].get("")
+        user = requests.get(f"{hub.url}/hub/api/users/alice", headers=user_headers, timeout=10).json()
+        return user["servers"].get("")
     wait_until(lambda: (server() or {}).get("ready"), 120, "alice's session ready", interval=0.5)
     yield
     requests.delete(f"{hub.url}/hub/api/users/alice/server", headers=user_headers, timeout=60)

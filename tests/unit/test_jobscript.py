@@ -55,13 +55,15 @@ def test_environment_values_are_quoted_and_the_script_is_valid_bash():
 
 def test_apptainer_profile_runs_the_server_in_the_image_with_gpus():
     script = render(request(environment=ApptainerEnv("/images/pytorch.sif", binds=("/data",))))
-    assert "exec apptainer exec --nv --cleanenv --bind /data /images/pytorch.sif python3 - jupyterhub-singleuser" in script
+    assert ("exec apptainer exec --nv --cleanenv --bind /data /images/pytorch.sif python3 - jupyterhub-singleuser"
+            in script)
     assert "APPTAINERENV_" in script
     assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
 
 
 @pytest.mark.parametrize("field, value", [
-    ("account", "proj\n#SBATCH --uid=0"), ("account", "proj\n"), ("account", "a;b"), ("account", "$(id)"), ("partition", "gpu cpu"),
+    ("account", "proj\n#SBATCH --uid=0"), ("account", "proj\n"), ("account", "a;b"), ("account", "$(id)"),
+    ("partition", "gpu cpu"),
     ("username", "`id`"), ("qos", "x\x00"), ("reservation", "#SBATCH"), ("home", "/home/../etc"),
     ("home", "relative"), ("cpus", 0), ("cpus", -1), ("walltime_minutes", 10**9), ("gpus", True),
     ("memory_gb", "8"), ("env", {"BAD NAME": "x"}),

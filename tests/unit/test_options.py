@@ -40,7 +40,8 @@ def test_form_lists_and_api_scalars_give_the_same_request():
 
 
 @pytest.mark.parametrize("options, field, fragment", [
-    ({"profile": "root-shell"}, "profile", "Profile (profile): 'root-shell' is not offered (choose one of cpu-small, gpu-1"),
+    ({"profile": "root-shell"}, "profile",
+     "Profile (profile): 'root-shell' is not offered (choose one of cpu-small, gpu-1"),
     ({"profile": "gpu-1", "walltime_hours": 5}, "walltime_hours",
      "Walltime (hours) (walltime_hours): must be more than 0 and at most 4 hours for profile gpu-1"),
     ({"walltime_hours": "0"}, "walltime_hours", "Walltime (hours) (walltime_hours): must be more than 0"),
@@ -120,7 +121,8 @@ def test_account_must_be_one_of_the_users_projects():
     accounts = ("proj-climate", "sme-visionai")
     assert parse_user_options({}, PROFILES, "gpu-1", accounts).account == "proj-climate"
     assert parse_user_options({"account": ["sme-visionai"]}, PROFILES, "gpu-1", accounts).account == "sme-visionai"
-    with pytest.raises(InvalidOptions, match=r"'proj-genomics' is not one of your projects \(proj-climate, sme-visionai\)"):
+    with pytest.raises(InvalidOptions,
+                       match=r"'proj-genomics' is not one of your projects \(proj-climate, sme-visionai\)"):
         parse_user_options({"account": "proj-genomics"}, PROFILES, "gpu-1", accounts)
     with pytest.raises(InvalidOptions, match="you belong to no project"):
         parse_user_options({}, PROFILES, "gpu-1", ())

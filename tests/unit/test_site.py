@@ -68,16 +68,24 @@ def test_every_problem_is_reported_once():
 
 
 @pytest.mark.parametrize("mutate, expected", [
-    (lambda d: d["profiles"][1].update(partition="nope"), "profiles[1].partition: 'nope' is not allowed — must be one of cpu, gpu"),
-    (lambda d: d["profiles"][1].update(gpu_type="a100"), "profiles[1].gpu_type: 'a100' is not allowed — partition gpu offers h100"),
+    (lambda d: d["profiles"][1].update(partition="nope"),
+     "profiles[1].partition: 'nope' is not allowed — must be one of cpu, gpu"),
+    (lambda d: d["profiles"][1].update(gpu_type="a100"),
+     "profiles[1].gpu_type: 'a100' is not allowed — partition gpu offers h100"),
     (lambda d: d["profiles"][1].pop("gpu_type"), "profiles[1].gpu_type: is required when gpus > 0"),
-    (lambda d: d["profiles"][1].update(max_walltime_hours=100), "profiles[1].max_walltime_hours: 100.0 is not allowed — must be <= partition gpu's max_walltime_hours (12)"),
-    (lambda d: d["profiles"].append(dict(d["profiles"][0])), "profiles[5]: 'cpu-small' is not allowed — must be unique"),
+    (lambda d: d["profiles"][1].update(max_walltime_hours=100),
+     "profiles[1].max_walltime_hours: 100.0 is not allowed — must be <= partition gpu's max_walltime_hours (12)"),
+    (lambda d: d["profiles"].append(dict(d["profiles"][0])),
+     "profiles[5]: 'cpu-small' is not allowed — must be unique"),
     (lambda d: d["sessions"].update(default_profile="ghost"), "sessions.default_profile: 'ghost' is not allowed"),
-    (lambda d: d["hub"].update(bind_url="http://0.0.0.0:8000/"), "hub.bind_url: 'http://0.0.0.0:8000/' is not allowed — local accounts are for development"),
-    (lambda d: d["services"]["catalogue"].update(directory="/nonexistent/catalogue"), "services.catalogue.directory: '/nonexistent/catalogue' is not allowed — must be an existing folder"),
-    (lambda d: d["services"]["catalogue"].update(steward_groups=["bad group!"]), "services.catalogue.steward_groups[0]: 'bad group!' is not allowed — a hub group name"),
-    (lambda d: d["hub"].update(public_url="hub.example.eu"), "hub.public_url: 'hub.example.eu' is not allowed — must be an http:// or https:// URL"),
+    (lambda d: d["hub"].update(bind_url="http://0.0.0.0:8000/"),
+     "hub.bind_url: 'http://0.0.0.0:8000/' is not allowed — local accounts are for development"),
+    (lambda d: d["services"]["catalogue"].update(directory="/nonexistent/catalogue"),
+     "services.catalogue.directory: '/nonexistent/catalogue' is not allowed — must be an existing folder"),
+    (lambda d: d["services"]["catalogue"].update(steward_groups=["bad group!"]),
+     "services.catalogue.steward_groups[0]: 'bad group!' is not allowed — a hub group name"),
+    (lambda d: d["hub"].update(public_url="hub.example.eu"),
+     "hub.public_url: 'hub.example.eu' is not allowed — must be an http:// or https:// URL"),
 ])
 def test_cross_references(mutate, expected):
     data = example()

@@ -46,7 +46,8 @@ async def test_a_refusal_carries_command_code_and_stderr(client, tmp_path):
 
 
 async def test_a_controller_that_does_not_answer_is_unreachable_not_gone(client, tmp_path):
-    fake(tmp_path, "squeue", 'echo "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1')
+    fake(tmp_path, "squeue",
+         'echo "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2; exit 1')
     with pytest.raises(SlurmUnreachable):
         await client.queue()
     fake(tmp_path, "squeue", "exec sleep 30")

@@ -271,7 +271,8 @@ class Profile(Section):
 class SlurmSettings(Section):
     """How the hub reaches Slurm."""
 
-    conf: Path | None = Field(None, description="slurm.conf to use (exported as SLURM_CONF); Slurm's default when unset.")
+    conf: Path | None = Field(None,
+                              description="slurm.conf to use (exported as SLURM_CONF); Slurm's default when unset.")
     bin_dir: Path | None = Field(None, description="Directory of sbatch/squeue/scancel; PATH when unset.")
     default_environment: Environment | None = Field(
         None, description="Software for sessions whose profile names none."
@@ -318,7 +319,8 @@ class IdleCuller(Section):
 class Quota(Section):
     """The allocations service: GPU-hour budgets per project, checked before every session."""
 
-    enabled: bool = Field(True, description="Run the quota service (REST API and pages below /services/factoryhub-quota/).")
+    enabled: bool = Field(
+        True, description="Run the quota service (REST API and pages below /services/factoryhub-quota/).")
     enforce_at_spawn: bool = Field(
         True, description="Slurm sessions: hold each session's worst-case cost (GPUs x walltime x price) "
         "before submitting it, and refuse it when the project's balance cannot cover it.")

@@ -81,6 +81,7 @@ def _cell(text: str) -> str:
 
 
 def render(model: type[BaseModel] = Site) -> str:
+    """The Markdown reference of every site option (docs/site.md), generated from ``model``'s fields."""
     sections, seen, queue = [HEADER], set(), [("(top level)", model)]
     while queue:
         path, current = queue.pop(0)

@@ -23,6 +23,7 @@ CHART_DAYS = "14"
 
 
 class FactoryHubHandler(APIHandler):
+    """Base of the extension's API handlers: the shared service client and replying with a service's answer."""
     @property
     def services(self) -> ServiceClient:
         return self.settings["factoryhub_services"]
@@ -33,12 +34,14 @@ class FactoryHubHandler(APIHandler):
 
 
 class HealthHandler(FactoryHubHandler):
+    """A liveness check: answers ok when the server extension is installed and loaded."""
     @web.authenticated
     def get(self):
         self.finish(json.dumps({"status": "ok"}))
 
 
 class SessionHandler(FactoryHubHandler):
+    """This server's session for the walltime countdown: account, profile, job, remaining time and cost so far."""
     @web.authenticated
     def get(self):
         self.finish(json.dumps(Session.from_env(os.environ).describe(time.time())))
@@ -64,6 +67,7 @@ class QuotaHandler(FactoryHubHandler):
 
 
 class SearchHandler(FactoryHubHandler):
+    """Catalogue search, passed on to the catalogue service with the user's server token."""
     @web.authenticated
     async def get(self):
         query = [(name, value) for name in SEARCH_PARAMETERS for value in self.get_arguments(name)]
@@ -71,18 +75,21 @@ class SearchHandler(FactoryHubHandler):
 
 
 class EntryHandler(FactoryHubHandler):
+    """One catalogue entry, passed on from the catalogue service."""
     @web.authenticated
     async def get(self, entry_id):
         self.reply(await self.services.call(CATALOGUE, self.services.path("entries", entry_id)))
 
 
 class SnippetsHandler(FactoryHubHandler):
+    """An entry's code snippets for loading it in a notebook, passed on from the catalogue service."""
     @web.authenticated
     async def get(self, entry_id):
         self.reply(await self.services.call(CATALOGUE, self.services.path("entries", entry_id, "snippets")))
 
 
 class AccessRequestHandler(FactoryHubHandler):
+    """Asks the catalogue service for access to a restricted entry on the user's behalf."""
     @web.authenticated
     async def post(self, entry_id):
         try:
@@ -94,6 +101,7 @@ class AccessRequestHandler(FactoryHubHandler):
 
 
 def setup_handlers(web_app) -> None:
+    """Register the extension's API routes under ``<base_url>/factoryhub/api`` with a client for the hub's services."""
     settings = web_app.settings
     settings["factoryhub_services"] = ServiceClient(
         os.environ.get("JUPYTERHUB_API_TOKEN", ""), services_url=os.environ.get("FACTORYHUB_SERVICES_URL", ""),

@@ -27,6 +27,7 @@ QUOTA, CATALOGUE = "factoryhub-quota", "factoryhub-catalogue"
 
 @dataclass(frozen=True)
 class Answer:
+    """A service's reply as the frontend gets it: the HTTP status and the JSON body."""
     status: int
     body: dict
 
@@ -36,6 +37,7 @@ class Answer:
 
 
 class ServiceClient:
+    """Calls the hub's services over REST with the server's own token, caching answers for a short time."""
     def __init__(self, token: str, services_url: str = "", hub_api_url: str = "", ttl: float = 15.0,
                  timeout: float = 10.0, clock=time.monotonic):
         self.token, self.hub_api_url = token, hub_api_url.rstrip("/")

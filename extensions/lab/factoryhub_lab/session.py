@@ -24,6 +24,7 @@ def _number(env: Mapping[str, str], name: str, default: float | None = None) -> 
 
 @dataclass(frozen=True)
 class Session:
+    """The running session as the spawner's environment describes it: account, profile, job, GPUs, price, walltime."""
     account: str | None
     profile: str | None
     job_id: str | None
@@ -36,7 +37,8 @@ class Session:
     def from_env(cls, env: Mapping[str, str]) -> Session:
         return cls(account=env.get("FACTORYHUB_ACCOUNT") or None, profile=env.get("FACTORYHUB_PROFILE") or None,
                    job_id=env.get("FACTORYHUB_JOB_ID") or None, gpus=int(_number(env, "FACTORYHUB_GPUS", 0)),
-                   price=_number(env, "FACTORYHUB_PRICE", 1.0), walltime_minutes=_number(env, "FACTORYHUB_WALLTIME_MINUTES"),
+                   price=_number(env, "FACTORYHUB_PRICE", 1.0),
+                   walltime_minutes=_number(env, "FACTORYHUB_WALLTIME_MINUTES"),
                    walltime_end=_number(env, "FACTORYHUB_WALLTIME_END"))
 
     @property

@@ -65,7 +65,8 @@ async def test_answers_are_cached_briefly_and_writes_invalidate_them(services):
     made = await client.call(CATALOGUE, "entries/x/requests", method="POST", body={"justification": "j"})
     assert made.status == 201 and made.body == {"justification": "j"}
     await client.call(CATALOGUE, "entries", [("q", "sensor"), ("theme", "ENVI"), ("theme", "TECH")])
-    assert sum(c.startswith("GET factoryhub-catalogue entries ") for c in FakeService.calls) == 2  # re-read after the write
+    # re-read after the write
+    assert sum(c.startswith("GET factoryhub-catalogue entries ") for c in FakeService.calls) == 2
 
 
 async def test_a_refusal_is_passed_through_with_its_message(services):
@@ -96,7 +97,8 @@ async def test_a_hub_that_does_not_know_the_service_makes_it_unavailable():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    answer = await ServiceClient("t", hub_api_url=f"http://127.0.0.1:{port}/hub/api", timeout=2).call(CATALOGUE, "entries")
+    client = ServiceClient("t", hub_api_url=f"http://127.0.0.1:{port}/hub/api", timeout=2)
+    answer = await client.call(CATALOGUE, "entries")
     assert answer.status == 503 and "catalogue service is not reachable" in answer.body["message"]
 
 

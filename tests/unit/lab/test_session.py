@@ -33,7 +33,8 @@ def test_a_session_without_facts_says_so_instead_of_inventing_them(env):
     assert described["cost_so_far_gpu_hours"] is None and described["gpus"] == 0
 
 
-CASES = json.loads((Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "cost-cases.json").read_text())["cases"]
+COST_CASES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "cost-cases.json"
+CASES = json.loads(COST_CASES.read_text())["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['gpus']}x{c['hours']:.4g}hx{c['price']:g}" for c in CASES])

@@ -36,11 +36,14 @@ def test_the_daily_rollup_migration_keeps_imported_usage(tmp_path):
         connection.execute(text(
             "INSERT INTO usage_records (cluster, job_id, account, username, partition, state, start_at, end_at, gpus,"
             " cpus, elapsed_seconds, gpu_seconds, cpu_seconds) VALUES "
-            "('c', '1', 'p', 'u', 'gpu', 'COMPLETED', '2026-11-20 10:00:00', '2026-11-20 11:00:00', 2, 1, 3600, 7200, 3600),"
-            "('c', '2', 'p', 'u', 'gpu', 'COMPLETED', '2026-11-20 23:00:00', '2026-11-21 01:00:00', 1, 1, 7200, 7200, 7200),"
+            "('c', '1', 'p', 'u', 'gpu', 'COMPLETED', '2026-11-20 10:00:00', '2026-11-20 11:00:00',"
+            " 2, 1, 3600, 7200, 3600),"
+            "('c', '2', 'p', 'u', 'gpu', 'COMPLETED', '2026-11-20 23:00:00', '2026-11-21 01:00:00',"
+            " 1, 1, 7200, 7200, 7200),"
             "('c', '3', 'p', 'u', 'gpu', 'RUNNING', '2026-11-21 10:00:00', NULL, 4, 1, 60, 240, 60)"))
     db.upgrade()
     with db.read() as session:
-        days = [(d.account, d.day, d.gpu_seconds, d.jobs) for d in session.scalars(select(UsageDay).order_by(UsageDay.day))]
+        days = [(d.account, d.day, d.gpu_seconds, d.jobs)
+                for d in session.scalars(select(UsageDay).order_by(UsageDay.day))]
     assert days == [("p", dt.date(2026, 11, 20), 14400, 2)]  # by start day; running jobs are not rolled up
     db.dispose()
