@@ -21,11 +21,12 @@ export async function requestAPI<T>(path: string, init: RequestInit = {}): Promi
   } catch (error) {
     throw new ApiError(503, `The session's server did not answer (${String(error)}).`);
   }
-  let body: any = {};
+  // a service's answer is JSON; a proxy's error page may not be
+  let body: { message?: string; field?: string | null } = {};
   try {
     body = await response.json();
   } catch {
-    body = {};
+    // keep the empty body: the status text says what went wrong
   }
   if (!response.ok) {
     throw new ApiError(response.status, body.message || response.statusText, body.field ?? null);

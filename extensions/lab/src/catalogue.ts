@@ -95,7 +95,11 @@ export class CataloguePanel extends Widget {
         box.checked = chosen.has(value);
         box.addEventListener('change', () => {
           const set = this.filters.get(facet) ?? new Set<string>();
-          box.checked ? set.add(value) : set.delete(value);
+          if (box.checked) {
+            set.add(value);
+          } else {
+            set.delete(value);
+          }
           this.filters.set(facet, set);
           void this.search();
         });
