@@ -16,8 +16,18 @@ from .access import Viewer, may_use, terms_digest, terms_text
 from .entries import Entry
 from .models import AccessRequest, AuditEntry, RequestState
 
-MIN_JUSTIFICATION = 20
-MAX_JUSTIFICATION = 4000
+MIN_JUSTIFICATION = 20  # characters that are not white space: padding with blanks says nothing
+MAX_JUSTIFICATION = 4000  # characters in all, as sent
+MIN_REJECTION_NOTE = 5  # characters without the white space around them
+# the same rules as patterns (openapi.yaml states them so; tests/unit/catalogue check they agree)
+JUSTIFICATION_PATTERN = r"^\s*(\S\s*){%d,}$" % MIN_JUSTIFICATION
+REJECTION_NOTE_PATTERN = r"\S[\s\S]{%d,}\S" % (MIN_REJECTION_NOTE - 2)
+
+
+def justified(justification: str) -> bool:
+    """Says what the data is for: MIN_JUSTIFICATION to MAX_JUSTIFICATION characters, that many not blank."""
+    return (len(justification) <= MAX_JUSTIFICATION
+            and sum(not c.isspace() for c in justification) >= MIN_JUSTIFICATION)
 
 
 class RequestRefused(ValueError):
@@ -37,10 +47,12 @@ def ask(session: Session, entry: Entry, viewer: Viewer, justification: str, ackn
         raise RequestRefused(409, None, f"{entry.id} is {entry.access}: it needs no access request")
     if may_use(entry, viewer):
         raise RequestRefused(409, None, f"you may already use {entry.id}")
-    text = " ".join(justification.split())
-    if not MIN_JUSTIFICATION <= len(text) <= MAX_JUSTIFICATION:
+    if not justified(justification):
+        said = sum(not c.isspace() for c in justification)
         raise RequestRefused(400, "justification", f"say in {MIN_JUSTIFICATION} to {MAX_JUSTIFICATION} characters "
-                                                   f"what you will use the data for (got {len(text)})")
+                                                   f"what you will use the data for (got {said} that are not "
+                                                   f"white space, {len(justification)} in all)")
+    text = " ".join(justification.split())
     terms = terms_text(entry)
     if acknowledged_sha256 != terms_digest(terms):
         raise RequestRefused(409, "acknowledge_terms", "the acknowledged terms are not the entry's current terms; "
@@ -77,7 +89,7 @@ def decide(session: Session, request_id: int, steward: str, approve: bool, note:
     """Record a steward's decision (the caller has granted the groups before an approval)."""
     request = pending_request(session, request_id)
     note = note.strip()
-    if not approve and len(note) < 5:
+    if not approve and len(note) < MIN_REJECTION_NOTE:
         raise RequestRefused(400, "note", "say why the request is rejected (the user reads this)")
     request.state = RequestState.approved if approve else RequestState.rejected
     request.decided_at, request.decided_by, request.decision_note = utcnow(), steward, note[:4000]

@@ -6,7 +6,9 @@ Authorization by scopes and groups:
   loader snippets) only of entries they may use (see access.py);
 - ``custom:catalogue:steward`` decides access requests, reads the audit log, reloads.
 
-Domain errors are JSON ``{"status", "field", "message"}`` with 400/403/404/409/502.
+Errors are JSON ``{"status", "field", "message"}``: 400 (a parameter or the body), 401 (no
+identity), 403 (no right), 404 (no such entry or request, or no such path), 409 (not in this
+state), 502/503 (the hub or the folder failed), 405 with ``Allow``.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, authenticated
+from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
 from . import access_requests as requests_
 from .access import Viewer, details, may_use, summary
@@ -23,7 +25,7 @@ from .catalogue import Catalogue, describe_problems
 from .dcat import CatalogueInfo, catalogue_jsonld
 from .entries import Agent, Entry
 from .hub_groups import HubUnavailable
-from .index import FACETS, QueryError
+from .index import FACETS, MAX_QUERY_CHARS, QueryError
 from .models import RequestState
 from .snippets import entry_snippets
 
@@ -33,11 +35,16 @@ STEWARD = "custom:catalogue:steward"
 ENTRY_IN_PATH = r"(?P<entry_id>[a-z0-9][a-z0-9._-]{0,99})"  # entries.ENTRY_ID
 REQUEST_IN_PATH = r"(?P<request_id>[0-9]{1,12})"
 API = "api/v1"
+ID_MAX = 2**63 - 1  # the audit trail's ids are BIGINT-sized at most (openapi.yaml: before's maximum)
+MAX_FACET_VALUES = 50
+# facets whose values are a closed list (openapi.yaml's enums); the others are free text
+FACET_CHOICES = {"kind": ("dataset", "model"), "access": ("open", "registered", "restricted")}
 
 
 class AccessRequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    justification: str = Field(max_length=8000)
+    justification: str = Field(max_length=requests_.MAX_JUSTIFICATION,
+                               description="at least MIN_JUSTIFICATION characters that are not white space")
     acknowledge_terms: str = Field(pattern=r"^[0-9a-f]{64}$",
                                    description="SHA-256 of the terms text shown with the entry")
 
@@ -113,14 +120,14 @@ class EntriesHandler(CatalogueHandler):
     async def get(self):
         viewer = await self.viewer()
         catalogue = self.catalogue
-        filters = {facet: values for facet in FACETS if (values := self.get_arguments(facet))}
-        if any(len(values) > 50 for values in filters.values()):
-            raise ApiError(400, "a facet may be filtered by at most 50 values")
-        usable_only = self.get_argument("usable", "") in ("1", "true")
+        filters = {facet: values for facet in FACETS
+                   if (values := self.choices(facet, FACET_CHOICES.get(facet), at_most=MAX_FACET_VALUES))}
+        usable_only = self.flag("usable")
         limit, offset = self.bounded("limit", 20, 1, 100), self.bounded("offset", 0, 0, 100_000)
+        query = self.text("q", MAX_QUERY_CHARS)
         within = catalogue.index.usable_by(viewer.groups, viewer.steward) if usable_only else None
         try:
-            results = catalogue.index.search(self.get_argument("q", ""), filters, within, limit, offset)
+            results = catalogue.index.search(query, filters, within, limit, offset)
         except QueryError as err:
             raise ApiError(400, str(err), err.field) from None
         entries = []
@@ -175,12 +182,10 @@ class EntryRequestsHandler(CatalogueHandler):
 class RequestsHandler(CatalogueHandler):
     @authenticated
     def get(self):
-        everyone = self.get_argument("all", "") in ("1", "true")
+        everyone = self.flag("all")
+        state_text = self.choice("state", tuple(RequestState.__members__))
         if everyone:
             self.require_steward()
-        state_text = self.get_argument("state", "")
-        if state_text and state_text not in RequestState.__members__:
-            raise ApiError(400, f"state: must be one of {', '.join(RequestState.__members__)}", "state")
         with self.db.read() as session:
             found = requests_.requests_of(session, None if everyone else self.current_user["name"],
                                           RequestState(state_text) if state_text else None)
@@ -217,9 +222,9 @@ class AuditHandler(CatalogueHandler):
     @authenticated
     def get(self):
         self.require_steward()
-        before = self.get_argument("before", "")
+        before = self.bounded("before", None, 1, ID_MAX)
         with self.db.read() as session:
-            self.answer({"entries": requests_.audit_entries(session, int(before) if before.isdigit() else None)})
+            self.answer({"entries": requests_.audit_entries(session, before)})
 
 
 class ExportHandler(CatalogueHandler):
@@ -278,4 +283,5 @@ def routes(prefix: str, service) -> list:
         (rf"{prefix}{API}/public/catalogue\.jsonld", PublicExportHandler, args),
         (rf"{prefix}{API}/status", StatusHandler, args),
         (rf"{prefix}{API}/reload", ReloadHandler, args),
+        api_catch_all(prefix),  # last: any other path below api/ is a JSON 404
     ]

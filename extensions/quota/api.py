@@ -8,7 +8,9 @@ authorization is by custom scopes:
 - ``custom:quota:admin`` also creates and changes projects, members and allocations;
 - ``custom:quota:holds`` places and closes spawn holds (the hub's session spawner).
 
-Domain errors are JSON ``{"status", "field", "message"}`` with 400/403/404/409.
+Errors are JSON ``{"status", "field", "message"}``: 400 (a parameter or the body), 401 (no
+identity), 403 (no right), 404 (no such thing, or no such path), 409 (contradicts what is
+stored), 405 with ``Allow``.
 """
 from __future__ import annotations
 
@@ -17,22 +19,32 @@ import logging
 import re
 
 from factoryhub.spawners.slurm.client import SlurmError
-from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, authenticated
+from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
 from . import admin, reports
-
-from .balances import UnknownProject, attach_job, close_hold, find_project, is_member, place_hold
+from .balances import UnknownHold, UnknownProject, attach_job, close_hold, find_project, is_member, place_hold
 from .db import Database
 from .ledger import session_cost
 from .models import utcnow
-from .schemas import (USERNAME, AllocationCreate, AllocationUpdate, HoldClose, HoldJob, HoldRequest,
-                      ProjectCreate, ProjectUpdate)
+from .schemas import (
+    USERNAME,
+    AllocationCreate,
+    AllocationUpdate,
+    HoldClose,
+    HoldJob,
+    HoldRequest,
+    ProjectCreate,
+    ProjectUpdate,
+)
 
 log = logging.getLogger(__name__)
 
 READ_ALL, ADMIN, HOLDS = "custom:quota:read", "custom:quota:admin", "custom:quota:holds"
 ACCOUNT_IN_PATH = r"(?P<account>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})"  # schemas.SLURM_ACCOUNT
 API = "api/v1"
+ID_MAX = 2**63 - 1  # ids are BIGINT-sized at most (openapi.yaml: before's maximum)
+MAX_OFFSET = 10**9
+MAX_ACCOUNTS = 100  # account= values of one project list
 
 
 class ApiHandler(JsonHandler):
@@ -78,9 +90,9 @@ class ApiHandler(JsonHandler):
 class ProjectsHandler(ApiHandler):
     @authenticated
     def get(self):
-        everyone = self.get_argument("all", "") in ("1", "true") and (READ_ALL in self.scopes or ADMIN in self.scopes)
-        limit, offset = self.bounded("limit", 50, 1, 500), self.bounded("offset", 0, 0, 10**9)
-        accounts = self.get_arguments("account")[:100]
+        everyone = self.flag("all") and (READ_ALL in self.scopes or ADMIN in self.scopes)
+        limit, offset = self.bounded("limit", 50, 1, 500), self.bounded("offset", 0, 0, MAX_OFFSET)
+        accounts = self.choices("account", at_most=MAX_ACCOUNTS)
         now = utcnow()
         with self.db.read() as session:
             member_of = None if everyone else self.current_user["name"]
@@ -177,9 +189,9 @@ class AuditHandler(ApiHandler):
     @authenticated
     def get(self):
         self.require(ADMIN)
-        before = self.get_argument("before", "")
+        before = self.bounded("before", None, 1, ID_MAX)
         with self.db.read() as session:
-            entries = admin.audit_entries(session, before_id=int(before) if before.isdigit() else None)
+            entries = admin.audit_entries(session, before_id=before)
         self.answer({"entries": entries})
 
 
@@ -206,15 +218,23 @@ class HoldJobHandler(ApiHandler):
     @authenticated
     def post(self, hold_id):
         self.require(HOLDS)
-        attach_job(self.db, int(hold_id), self.body(HoldJob).job_id)
-        self.answer({"hold_id": int(hold_id)})
+        body = self.body(HoldJob)
+        try:
+            linked = attach_job(self.db, int(hold_id), body.job_id)
+        except UnknownHold:
+            raise ApiError(404, f"no hold {hold_id}") from None
+        self.answer({"hold_id": int(hold_id), "linked": linked})
 
 
 class HoldCloseHandler(ApiHandler):
     @authenticated
     def post(self, hold_id):
         self.require(HOLDS)
-        closed = close_hold(self.db, int(hold_id), self.body(HoldClose).ran)
+        body = self.body(HoldClose)
+        try:
+            closed = close_hold(self.db, int(hold_id), body.ran, charged_gpu_hours=body.charged_gpu_hours)
+        except UnknownHold:
+            raise ApiError(404, f"no hold {hold_id}") from None
         self.answer({"hold_id": int(hold_id), "closed": closed})
 
 
@@ -250,4 +270,5 @@ def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
         (rf"{prefix}{API}/holds", HoldsHandler, args),
         (rf"{prefix}{API}/holds/(?P<hold_id>[0-9]{{1,12}})/job", HoldJobHandler, args),
         (rf"{prefix}{API}/holds/(?P<hold_id>[0-9]{{1,12}})/close", HoldCloseHandler, args),
+        api_catch_all(prefix),  # last: any other path below api/ is a JSON 404
     ]

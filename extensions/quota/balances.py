@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factoryhub.costs import to_gpu_seconds
+
 from .db import Database
 from .ledger import Balance, Decision, accrued, decide
 from .models import Allocation, Hold, HoldState, Member, Project, UsageRecord, utcnow
@@ -21,8 +23,12 @@ class UnknownProject(LookupError):
     pass
 
 
+class UnknownHold(LookupError):
+    pass
+
+
 def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
 def active_period(session: Session, project: Project, today: dt.date) -> tuple[dt.date, dt.date, int] | None:
@@ -49,11 +55,13 @@ def held_by_project(session: Session, project_ids: list[int], now: dt.datetime) 
 
     An open hold counts in full minus what its job has accrued; a settled hold keeps
     counting until its job's final record is imported (so the gap between a session's end
-    and the next import cannot be spent twice). Expired and released holds count nothing.
+    and the next import cannot be spent twice) — in full, or only what the spawner said the
+    session cost when it closed the hold (``charged_gpu_seconds``). Expired and released
+    holds count nothing.
     """
     holds = session.execute(
-        select(Hold.project_id, Hold.gpu_seconds, Hold.state, UsageRecord.gpus, UsageRecord.start_at,
-               UsageRecord.end_at)
+        select(Hold.project_id, func.coalesce(Hold.charged_gpu_seconds, Hold.gpu_seconds), Hold.state,
+               UsageRecord.gpus, UsageRecord.start_at, UsageRecord.end_at)
         .join(Project, Project.id == Hold.project_id)
         .outerjoin(UsageRecord, (UsageRecord.job_id == Hold.job_id) & (UsageRecord.account == Project.account))
         .where(Hold.project_id.in_(project_ids), Hold.state.in_((HoldState.open, HoldState.settled)),
@@ -118,20 +126,42 @@ def place_hold(db: Database, account: str, username: str, server_name: str, cost
         return HoldResult(decision, balance, hold.id)
 
 
-def attach_job(db: Database, hold_id: int, job_id: str) -> None:
-    """Link a hold to the Slurm job it pays for, so accounting can take over from it."""
+def attach_job(db: Database, hold_id: int, job_id: str) -> bool:
+    """Link a hold to the Slurm job it pays for, so accounting can take over from it.
+    False (nothing changed) when the hold is closed already; UnknownHold if there is none."""
     with db.write() as session:
         hold = session.get(Hold, hold_id)
-        if hold is not None and hold.state is HoldState.open:
-            hold.job_id = job_id
+        if hold is None:
+            raise UnknownHold(hold_id)
+        if hold.state is not HoldState.open:
+            return False
+        hold.job_id = job_id
+        return True
 
 
-def close_hold(db: Database, hold_id: int, ran: bool, now: dt.datetime | None = None) -> bool:
-    """End a hold: settled if its session ran (accounting takes over), released if it never did."""
+def settled_cost(reserved: int, charged_gpu_hours: float) -> int:
+    """GPU-seconds a settled hold keeps counting: the session's charge, never more than was reserved."""
+    if charged_gpu_hours * 3600 >= reserved:  # also keeps a huge finite figure away from to_gpu_seconds
+        return reserved
+    return min(reserved, to_gpu_seconds(charged_gpu_hours))
+
+
+def close_hold(db: Database, hold_id: int, ran: bool, now: dt.datetime | None = None,
+               charged_gpu_hours: float | None = None) -> bool:
+    """End a hold: settled if its session ran (accounting takes over), released if it never did.
+
+    A settled hold counts until its job's final usage is imported: its whole reservation, or
+    with ``charged_gpu_hours`` (what the spawner measured at stop) at most that. False when the
+    hold was closed already (nothing changes); UnknownHold if there is none.
+    """
     with db.write() as session:
         hold = session.get(Hold, hold_id)
-        if hold is None or hold.state is not HoldState.open:
+        if hold is None:
+            raise UnknownHold(hold_id)
+        if hold.state is not HoldState.open:
             return False
         hold.state = HoldState.settled if ran and hold.job_id else HoldState.released
+        if hold.state is HoldState.settled and charged_gpu_hours is not None:
+            hold.charged_gpu_seconds = settled_cost(hold.gpu_seconds, charged_gpu_hours)
         hold.closed_at = now or utcnow()
         return True

@@ -140,7 +140,9 @@ class Hold(Base):
     username: Mapped[str] = mapped_column(String(64))
     server_name: Mapped[str] = mapped_column(String(255), default="")
     job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    gpu_seconds: Mapped[int] = mapped_column(BigInteger)
+    gpu_seconds: Mapped[int] = mapped_column(BigInteger)  # reserved: the session's worst case
+    # settled with the spawner's figure: what the session cost (at most gpu_seconds); None: not given
+    charged_gpu_seconds: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     state: Mapped[HoldState] = mapped_column(Enum(HoldState, name="hold_state", native_enum=False, length=16),
                                              default=HoldState.open)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,8 @@
 """Request bodies of the quota API: typed, bounded, unknown keys refused.
 
-A body that does not validate becomes one 400 naming the field and the reason
+The API reads bodies strictly (JSON types as openapi.yaml says them: a number is no string,
+a date is ``YYYY-MM-DD``); the admin pages' forms read the same models leniently. A body that
+does not validate becomes one 400 naming the field and the reason
 (factoryhub.webservice.first_problem); nothing is written.
 """
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from factoryhub.webservice import WholeNumber
 
 from .models import Sector, Track
 
@@ -17,6 +21,8 @@ USERNAME = r"^[a-z_][a-z0-9_\-]{0,31}$"
 Account = Annotated[str, Field(pattern=SLURM_ACCOUNT, description="Slurm account name")]
 Username = Annotated[str, Field(pattern=USERNAME, description="Unix/Slurm user name")]
 Hours = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+# some character other than white space (titles are stripped: " " would become "")
+Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 
 class Body(BaseModel):
@@ -25,15 +31,27 @@ class Body(BaseModel):
 
 class ProjectCreate(Body):
     account: Account
-    title: str = Field(min_length=1, max_length=200)
+    title: Title
     track: Track = Track.exploratory
     sector: Sector = Sector.research
     contact: str = Field("", max_length=254)
     members: list[Username] = Field(default_factory=list, max_length=10_000)
 
 
-class ProjectUpdate(Body):
-    title: str | None = Field(None, min_length=1, max_length=200)
+class NoNulls(Body):
+    """Optional fields are left out, never null (openapi.yaml types none of them as null); in an
+    update, a field left out keeps its value."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null (leave the field out instead)")
+        return value
+
+
+class ProjectUpdate(NoNulls):
+    title: Title | None = None
     track: Track | None = None
     sector: Sector | None = None
     contact: str | None = Field(None, max_length=254)
@@ -53,7 +71,7 @@ class AllocationCreate(Body):
         return self
 
 
-class AllocationUpdate(Body):
+class AllocationUpdate(NoNulls):
     gpu_hours: Hours | None = None
     cpu_hours: Hours | None = None
     starts_on: dt.date | None = None
@@ -65,7 +83,7 @@ class HoldRequest(Body):
     account: Account
     username: Username
     server_name: str = Field("", max_length=255)
-    gpus: int = Field(ge=0, le=1024)
+    gpus: WholeNumber = Field(ge=0, le=1024)
     walltime_hours: float = Field(gt=0, le=24 * 366, allow_inf_nan=False)
     price: float = Field(1.0, ge=0, le=1000, allow_inf_nan=False)
     max_pending_hours: float = Field(0, ge=0, le=24 * 31, allow_inf_nan=False,
@@ -76,5 +94,9 @@ class HoldJob(Body):
     job_id: str = Field(pattern=r"^[0-9]{1,20}$")
 
 
-class HoldClose(Body):
+class HoldClose(NoNulls):
     ran: bool
+    charged_gpu_hours: float | None = Field(
+        None, ge=0, allow_inf_nan=False,
+        description="What the session cost, as the spawner measured it at stop; with ran=true the settled "
+                    "hold counts at most this (never more than it reserved) until accounting has the job.")

@@ -1,7 +1,11 @@
 """Comparing a service's routes with its openapi.yaml (shared by the services' tests)."""
 from __future__ import annotations
 
+import re
+
 from tornado import web
+
+from factoryhub.webservice import ApiNotFound
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -27,14 +31,28 @@ def template(pattern: str) -> str:
 
 
 def served(routes: list, prefix: str) -> set[tuple[str, str]]:
-    """(method, path) of every handler method a route list serves below ``prefix``."""
+    """(method, path) of every handler method a route list serves below ``prefix``; the API's
+    catch-all (a JSON 404 for every path no operation has) serves no operation."""
     found = set()
     for pattern, handler, *_ in routes:
+        if handler is ApiNotFound:
+            continue
         path = template(pattern).removeprefix(prefix)
         for method in METHODS:
             if getattr(handler, method) is not getattr(web.RequestHandler, method):
                 found.add((method, path))
     return found
+
+
+def catch_all_comes_last(routes: list, api_prefix: str) -> None:
+    """The catch-all is the last API route (tornado takes the first match) and matches every
+    path below ``api_prefix`` (e.g. /p/api/v1) that no route serves."""
+    base = api_prefix.rsplit("/", 1)[0]
+    api = [(pattern, handler) for pattern, handler, *_ in routes if pattern.startswith(base)]
+    assert api and api[-1][1] is ApiNotFound, "the API's catch-all must come after every API route"
+    assert all(handler is not ApiNotFound for _, handler in api[:-1])
+    for path in ("/no/such/thing", "/projects/%C3%A9", "/holds/-1/close", ""):
+        assert re.fullmatch(api[-1][0], api_prefix + path), path
 
 
 def documented(spec: dict) -> set[tuple[str, str]]:

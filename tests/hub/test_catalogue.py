@@ -157,11 +157,25 @@ def test_hostile_search_input_gets_a_clear_error(hub, params, field):
     assert resp.status_code == 400 and resp.json()["field"] == field, resp.text
 
 
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "entries/%C3%A9t%C3%A9", 404),            # matches no route: the catch-all's JSON 404
+    ("POST", "requests/-1/withdraw", 404),
+    ("GET", "entries?usable=AAA", 400),                # not in the enumeration
+    ("GET", "entries?kind=table", 400),
+    ("GET", "requests?all=1&all=1", 400),              # a parameter given twice
+    ("GET", "audit?before=" + "9" * 30, 400),          # beyond any id: no 500
+])
+def test_every_error_is_the_documented_json(hub, method, path, status):
+    resp = call(hub, "steward", method, path)
+    assert resp.status_code == status, resp.text
+    assert resp.headers["Content-Type"] == "application/json" and resp.json()["status"] == status
+
+
 def test_unicode_and_markup_queries_are_just_text(hub):
     assert call(hub, "outsider", "GET", "entries", params={"q": "Météo ☃ 気象"}).status_code == 200
     found = call(hub, "outsider", "GET", "entries", params={"q": "<script>alert"}).json()
     assert [e["id"] for e in found["entries"]] == ["markup-entry"]
-    assert call(hub, None, "GET", "entries").status_code == 403
+    assert call(hub, None, "GET", "entries").status_code == 401
 
 
 def test_pages_escape_entry_text_and_stewards_decide_there(hub):

@@ -1,5 +1,6 @@
 """The quota service's REST API behind a real hub (embedded default): who may read and
-write what, validation, the audit log, CSV export."""
+write what, validation, errors as the document says them, the audit log, CSV export, holds
+settled at the session's charge."""
 from __future__ import annotations
 
 import pytest
@@ -18,6 +19,7 @@ def hub(tmp_path_factory):
     with HubProcess(tmp_path_factory.mktemp("quota")) as hub:
         hub.quota = f"{hub.url}/services/factoryhub-quota/api/v1"
         hub.tokens = {name: hub.api_token(name) for name in ("admin", "researcher")}
+        hub.tokens["sessions"] = (hub.state_dir / "quota-sessions-token").read_text().strip()  # the spawner's
         wait_until(lambda: requests.get(f"{hub.quota}/health", timeout=2).status_code == 200, 60, "quota service")
         yield hub
 
@@ -58,7 +60,10 @@ def test_nobody_reads_or_writes_without_the_right(hub, climate):
                  json={"gpu_hours": 10**6, "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
     assert write.status_code == 403 and "custom:quota:admin" in write.json()["message"]
     assert call(hub, "researcher", "PATCH", f"allocations/{climate['id']}", json={"gpu_hours": 1}).status_code == 403
-    assert call(hub, None, "GET", "projects").status_code == 403
+    anonymous = call(hub, None, "GET", "projects")
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("token")
+    assert anonymous.json()["message"].startswith("authentication required")
+    assert call(hub, None, "POST", "projects", json=PROJECT).status_code == 401  # no XSRF 403 first
 
 
 @pytest.mark.parametrize("body, field", [
@@ -99,6 +104,58 @@ def test_every_admin_change_is_in_the_audit_log(hub, climate):
     assert {("create", "project", "proj-climate"), ("create", "allocation", str(climate["id"]))} <= \
         {(e["action"], e["entity"], e["entity_id"]) for e in entries}
     assert call(hub, "researcher", "GET", "audit").status_code == 403
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "audit?before=" + "9" * 30, 400),           # a number beyond any id: no 500
+    ("GET", "audit?before=%C2%B2", 400),                # a Unicode digit is no digit
+    ("GET", "audit?before=1&before=2", 400),            # a parameter given twice
+    ("GET", "projects?all=AAA", 400),                   # not in the enumeration
+    ("GET", "projects?offset=1070357150170", 400),      # beyond the documented maximum
+    ("GET", "projects/%C3%A9t%C3%A9", 404),             # no route: the JSON 404 of the catch-all
+    ("POST", "holds/-34/close", 404),
+    ("GET", "no/such/thing", 404),
+    ("PATCH", "projects/proj-climate", 400),            # a required body left out
+])
+def test_every_error_is_the_documented_json(hub, climate, method, path, status):
+    resp = call(hub, "admin", method, path)
+    assert resp.status_code == status, resp.text
+    assert resp.headers["Content-Type"] == "application/json" and resp.json()["status"] == status
+
+
+@pytest.mark.parametrize("who, method, path, allowed", [
+    ("admin", "DELETE", "projects", "GET, POST"),
+    (None, "TRACE", "health", "GET"),
+    ("admin", "GET", "projects/proj-climate/members/alice", "PUT, DELETE"),
+])
+def test_a_method_an_operation_lacks_is_a_405_naming_the_allowed_ones(hub, climate, who, method, path, allowed):
+    resp = call(hub, who, method, path)
+    assert resp.status_code == 405 and resp.headers["Allow"] == allowed, resp.text
+    assert resp.json()["status"] == 405
+
+
+def test_a_hold_closed_with_the_sessions_charge_counts_only_that(hub, climate):
+    """A session stops: its hold counts what the spawner says it cost, not the whole reservation,
+    until accounting imports the job."""
+    def remaining():
+        return call(hub, "admin", "GET", "projects/proj-climate").json()["remaining_gpu_hours"]
+
+    before = remaining()
+    held = call(hub, "sessions", "POST", "holds", json={"account": "proj-climate", "username": "researcher",
+                                                         "gpus": 2, "walltime_hours": 4})
+    assert held.status_code == 201 and held.json()["cost_gpu_hours"] == 8, held.text
+    hold = held.json()["hold_id"]
+    assert remaining() == pytest.approx(before - 8)
+    assert call(hub, "sessions", "POST", f"holds/{hold}/job", json={"job_id": "4242"}).json()["linked"]
+    closed = call(hub, "sessions", "POST", f"holds/{hold}/close", json={"ran": True, "charged_gpu_hours": 0.25})
+    assert closed.status_code == 200 and closed.json() == {"hold_id": hold, "closed": True}
+    assert remaining() == pytest.approx(before - 0.25)  # at once, not after the next import
+    again = call(hub, "sessions", "POST", f"holds/{hold}/close", json={"ran": True, "charged_gpu_hours": 5})
+    assert again.json()["closed"] is False and remaining() == pytest.approx(before - 0.25)
+    assert call(hub, "sessions", "POST", "holds/999999/close", json={"ran": True}).status_code == 404
+    assert call(hub, "sessions", "POST", f"holds/{hold}/close",
+                json={"ran": True, "charged_gpu_hours": -1}).json()["field"] == "charged_gpu_hours"
+    assert call(hub, "researcher", "POST", f"holds/{hold}/close", json={"ran": True}).status_code == 403
 
 
 def test_usage_csv_has_a_header_and_a_download_name(hub, climate):

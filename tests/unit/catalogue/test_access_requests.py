@@ -115,6 +115,7 @@ REFUSALS = {
     "a steward": (dict(viewer=Viewer("sue", steward=True)), 409, None),
     "too short": (dict(justification="for research"), 400, "justification"),
     "short once blanks are collapsed": (dict(justification="a" + " " * 40 + "b"), 400, "justification"),
+    "short words padded apart": (dict(justification="a b c d e f g h i j k"), 400, "justification"),
     "too long": (dict(justification="z" * (MAX_JUSTIFICATION + 1)), 400, "justification"),
     "wrong digest": (dict(acknowledged="0" * 64), 409, "acknowledge_terms"),
     "digest of other terms": (dict(acknowledged=digest(restricted(retention="P1Y"))), 409, "acknowledge_terms"),

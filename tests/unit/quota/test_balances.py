@@ -9,7 +9,15 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from factoryhub.quota.accounting import JobUsage
-from factoryhub.quota.balances import attach_job, close_hold, find_project, place_hold, project_balance
+from factoryhub.quota.balances import (
+    UnknownHold,
+    attach_job,
+    close_hold,
+    find_project,
+    place_hold,
+    project_balance,
+    settled_cost,
+)
 from factoryhub.quota.importer import upsert_usage
 from factoryhub.quota.models import AuditEntry, Hold, HoldState
 
@@ -58,6 +66,65 @@ def test_a_hold_counts_until_accounting_takes_over(db, climate):
     with db.write() as session:
         upsert_usage(session, [usage("77", 1, NOW - dt.timedelta(hours=1), NOW)])
     assert (balance(db).used, balance(db).held) == (HOUR, 0)
+
+
+def test_a_hold_settled_with_the_sessions_charge_counts_only_that_until_accounting_has_the_job(db, climate):
+    result = place_hold(db, "proj-climate", "alice", "", 4 * HOUR, DAY, now=NOW)
+    attach_job(db, result.hold_id, "78")
+    assert close_hold(db, result.hold_id, ran=True, now=NOW, charged_gpu_hours=0.5)
+    assert balance(db).held == HOUR // 2  # at once: not the whole reservation until the next import
+    with db.write() as session:  # accounting sees the job running for 10 minutes on 1 GPU so far
+        upsert_usage(session, [usage("78", 1, NOW - dt.timedelta(minutes=10), None)])
+    assert (balance(db).used, balance(db).held) == (600, HOUR // 2 - 600)  # counted once, never twice
+    with db.write() as session:  # its final record: accounting has it all now
+        upsert_usage(session, [usage("78", 1, NOW - dt.timedelta(minutes=30), NOW)])
+    assert (balance(db).used, balance(db).held) == (HOUR // 2, 0)
+    with db.read() as session:
+        hold = session.get(Hold, result.hold_id)
+        assert (hold.state, hold.charged_gpu_seconds, hold.gpu_seconds) == (HoldState.settled, HOUR // 2, 4 * HOUR)
+
+
+@pytest.mark.parametrize("charged, counted", [
+    (None, 4 * HOUR),        # no figure: the reservation, as before
+    (0, 0),
+    (1 / 3600, 1),           # whole GPU-seconds, rounded up
+    (2.0000001, 2 * HOUR + 1),
+    (4, 4 * HOUR),
+    (9, 4 * HOUR),           # never more than it reserved
+    (1e300, 4 * HOUR),       # finite but enormous: no overflow on the way
+])
+def test_a_settled_hold_counts_at_most_its_reservation(db, climate, charged, counted):
+    result = place_hold(db, "proj-climate", "alice", "", 4 * HOUR, DAY, now=NOW)
+    attach_job(db, result.hold_id, "79")
+    close_hold(db, result.hold_id, ran=True, now=NOW, charged_gpu_hours=charged)
+    assert balance(db).held == counted
+
+
+def test_a_charge_changes_nothing_for_a_session_that_never_ran_or_a_hold_closed_before(db, climate):
+    never = place_hold(db, "proj-climate", "alice", "a", 2 * HOUR, DAY, now=NOW)
+    close_hold(db, never.hold_id, ran=False, now=NOW, charged_gpu_hours=1)
+    no_job = place_hold(db, "proj-climate", "alice", "b", 2 * HOUR, DAY, now=NOW)
+    close_hold(db, no_job.hold_id, ran=True, now=NOW, charged_gpu_hours=1)  # no job: nothing to settle
+    assert balance(db).held == 0
+    settled = place_hold(db, "proj-climate", "alice", "c", 2 * HOUR, DAY, now=NOW)
+    attach_job(db, settled.hold_id, "80")
+    assert close_hold(db, settled.hold_id, ran=True, now=NOW) is True
+    assert close_hold(db, settled.hold_id, ran=True, now=NOW, charged_gpu_hours=0) is False  # closed already
+    assert balance(db).held == 2 * HOUR
+    assert attach_job(db, settled.hold_id, "81") is False
+    with db.read() as session:
+        assert session.get(Hold, settled.hold_id).job_id == "80"
+    for call in (lambda: close_hold(db, 999, ran=True), lambda: attach_job(db, 999, "1")):
+        with pytest.raises(UnknownHold):
+            call()
+
+
+def test_settled_cost_uses_the_one_cost_conversion():
+    from factoryhub.costs import to_gpu_seconds
+
+    for hours in (0.1, 0.25, 1 / 7, 3.999999):
+        assert settled_cost(4 * HOUR, hours) == to_gpu_seconds(hours)
+    assert settled_cost(HOUR, 2) == HOUR
 
 
 def test_released_and_expired_holds_count_nothing(db, climate):

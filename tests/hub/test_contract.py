@@ -1,0 +1,144 @@
+"""The services' OpenAPI documents against the live services: a property-based contract test.
+
+schemathesis generates requests from each document (examples, boundary values, schema-valid
+and schema-violating data, methods the document does not list, requests without a token,
+chains of operations along the documents' links) and sends them to the quota and catalogue
+services behind a real hub, as an admin, as an ordinary member and (quota) as the hub's own
+session identity. Every check is on: no 5xx, only documented statuses, content types,
+headers and bodies, invalid data refused, valid data accepted, 401 without a token, 405 with
+``Allow``. Generation is derandomized: a run is reproducible, and a failure names the curl
+command that reproduces it.
+
+Two rules the documents state in words cannot be written in JSON Schema (one field compared
+with another, words counted as the search index counts them); the hooks below keep valid
+cases valid under them, nothing more.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+import schemathesis.engine
+import yaml
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.engine import Status, events
+
+from factoryhub.catalogue.index import MAX_QUERY_WORDS, words
+from tests.harness.hub import HubProcess, wait_until
+
+pytestmark = pytest.mark.hub
+
+REPO = Path(__file__).resolve().parents[2]
+DOCUMENTS = {"quota": REPO / "extensions" / "quota" / "openapi.yaml",
+             "catalogue": REPO / "extensions" / "catalogue" / "openapi.yaml"}
+DEFAULT_SITE = REPO / "extensions" / "hub" / "site" / "default.yaml"
+MAX_EXAMPLES = 50
+SUPPRESSED = ["too_slow", "filter_too_much", "data_too_large"]
+
+
+IDENTITIES = {"quota": ("admin", "researcher", "sessions"), "catalogue": ("admin", "researcher")}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """One hub with both services; no Slurm (its commands are absent: imports answer 503)."""
+    workdir = tmp_path_factory.mktemp("contract")
+    catalogue = workdir / "catalogue"
+    shutil.copytree(REPO / "extensions" / "catalogue" / "example", catalogue)
+    (workdir / "no-slurm").mkdir()
+    site = yaml.safe_load(DEFAULT_SITE.read_text())
+    site["slurm"] = {"bin_dir": str(workdir / "no-slurm")}
+    site["services"] = {"idle_culler": {"enabled": False},
+                        "catalogue": {"directory": str(catalogue), "public_export": True, "reload_every_seconds": 0}}
+    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
+    with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
+        hub.tokens = {name: hub.api_token(name) for name in ("admin", "researcher")}
+        hub.tokens["sessions"] = (hub.state_dir / "quota-sessions-token").read_text().strip()  # the spawner's
+        for service, who in [(service, who) for service, whom in IDENTITIES.items() for who in whom]:
+            path = {"quota": "projects", "catalogue": "entries"}[service]
+            wait_until(lambda: requests.get(f"{api(hub, service)}/health", timeout=2).status_code == 200, 60,
+                       f"the {service} service")
+            resp = requests.get(f"{api(hub, service)}/{path}", timeout=30,
+                                headers={"Authorization": f"token {hub.tokens[who]}"})
+            assert resp.status_code == 200, f"{who}'s token does not reach {service}: {resp.text}"
+        yield hub
+
+
+def api(hub, service: str) -> str:
+    return f"{hub.url}/services/factoryhub-{service}/api/v1"
+
+
+def positive(case, location: ParameterLocation) -> bool:
+    return case.meta is None or not case.meta.is_negative_at(location)
+
+
+def keep_rules_in_words(context, case):
+    """Valid cases stay valid under the rules the documents state in words only."""
+    label = context.operation.label
+    if label == "POST /projects/{account}/allocations" and positive(case, ParameterLocation.BODY) \
+            and isinstance(case.body, dict):
+        try:
+            starts, ends = dt.date.fromisoformat(case.body["starts_on"]), dt.date.fromisoformat(case.body["ends_on"])
+        except (KeyError, TypeError, ValueError):
+            return case
+        if ends < starts:  # "ends_on: not before starts_on"
+            case.body = {**case.body, "starts_on": ends.isoformat(), "ends_on": starts.isoformat()}
+    if label == "GET /entries" and positive(case, ParameterLocation.QUERY) and isinstance(case.query, dict) \
+            and isinstance(case.query.get("q"), str):
+        q = case.query["q"]
+        while len(words(q)) > MAX_QUERY_WORDS:  # "at most 20 words"
+            q = q[:len(q) // 2]
+        case.query = {**case.query, "q": q}
+    return case
+
+
+def document(hub, service: str, who: str):
+    """The service's document aimed at the live service with ``who``'s token (schemathesis leaves
+    it out where a case tests its absence), every check and phase on."""
+    config = schemathesis.Config.from_dict({
+        "base-url": api(hub, service),
+        "headers": {"Authorization": f"token {hub.tokens[who]}"},
+        "suppress-health-check": SUPPRESSED,
+        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        "checks": {"enabled": True, "max_response_time": 10},
+        "phases": {"stateful": {"max-steps": 6}},
+        # the hub under test has no Slurm: importing accounting answers the documented 503
+        "operations": [{"include-operation-id": "importAccounting",
+                        "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "503"]}}}],
+    })
+    schema = schemathesis.openapi.from_path(DOCUMENTS[service], config=config)
+    schema.hook("map_case")(keep_rules_in_words)
+    return schema
+
+
+def describe(failure_info) -> str:
+    failure = failure_info.failure
+    return f"{failure.operation}: {failure.code} {failure.title}\n{failure.message}\n{failure_info.code_sample}"
+
+
+@pytest.mark.parametrize("service, who", [(service, who) for service, whom in IDENTITIES.items() for who in whom])
+def test_the_service_answers_as_its_document_says(hub, service, who):
+    """schemathesis's engine, as ``st run --checks all`` runs it: examples, boundary values
+    (coverage), valid and invalid data (fuzzing), then chains along the document's links
+    (stateful; a replay that the service's changed state makes diverge is retried, not
+    reported). Every check of every answer must pass."""
+    failures, errors, answered = {}, [], set()
+    for event in schemathesis.engine.from_schema(document(hub, service, who)).execute():
+        if isinstance(event, events.ScenarioFinished):
+            answered |= {i.response.status_code for i in event.recorder.interactions.values() if i.response}
+            for nodes in event.recorder.checks.values():
+                for node in nodes:
+                    if node.status is Status.FAILURE and node.failure_info is not None:
+                        failure = node.failure_info.failure
+                        failures.setdefault((failure.operation, failure.code, failure.message),
+                                            describe(node.failure_info))
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.info.title}: {event.info}")
+        elif isinstance(event, events.FatalError):
+            errors.append(repr(event.exception))
+    assert not errors and not failures, "\n\n".join(errors + list(failures.values()))
+    assert any(status < 300 for status in answered), f"no request got through as {who}: {sorted(answered)}"
