@@ -6,9 +6,10 @@ hub was killed alone (its proxy left running):
 - the previous proxy is stopped with a fixed one-second sleep after each signal (two at
   least); here it is polled every 50 ms, and a proxy that has exited but not yet been
   reaped (a zombie) counts as gone;
-- the route to the hub itself is added only in the final route check, after every managed
-  service has started and answered, one after another; here it is added as soon as the
-  proxy runs (the hub's later check finds it and leaves it).
+- the routes to the hub itself and to the sessions that still run are added only in the
+  final route check, after every managed service has started and answered, one after
+  another; here they are added as soon as the proxy runs (the hub's later check finds them
+  and leaves them).
 """
 from __future__ import annotations
 
@@ -59,6 +60,20 @@ class HubFirstProxy(ConfigurableHTTPProxy):
         super()._check_previous_process()
 
     async def start(self):
-        """Start configurable-http-proxy, then route the hub at once."""
+        """Start configurable-http-proxy, then route the hub and every session known to run."""
         await super().start()
         await self.add_hub_route(self.hub)
+        await self._route_running_sessions()
+
+    async def _route_running_sessions(self) -> None:
+        """Sessions whose restart check has passed (or that routed themselves meanwhile, on the
+        proxy this one replaced) are reachable at once, not after every service has started."""
+        for user in list(getattr(self.app, "users", {}).values()):
+            for name, spawner in list(user.spawners.items()):
+                if spawner.server is None or not (spawner.ready or getattr(spawner, "route_wanted", False)):
+                    continue
+                try:
+                    await self.add_route(spawner.proxy_spec, spawner.server.host,
+                                         {"user": user.name, "server_name": name})
+                except Exception as err:  # the hub's own route check follows and retries
+                    self.log.warning("Could not route %s yet: %s", spawner._log_name, err)

@@ -64,6 +64,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         0.05, config=True, help="Seconds between checks whether a reported server accepts connections yet.")
 
     token_sha256 = Unicode("", help="SHA-256 of the running server's API token (kept in the state).")
+    route_wanted = Bool(False, help="Routed by the spawner itself during a restart check (a proxy started "
+                        "after that must route it too).")
 
     # --- state: what must survive a hub restart ------------------------------------
     def get_state(self):
@@ -82,6 +84,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     def clear_state(self):
         super().clear_state()
         self.token_sha256 = ""
+        self.route_wanted = False
 
     def owns_token(self, token: str) -> bool:
         """True if ``token`` is this server's own (also after a hub restart)."""
@@ -377,6 +380,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         checked in the background only when *every* check has finished, and a pending job's
         check lasts until the job runs: without this, one queued session would keep every
         other user's running session unreachable."""
+        self.route_wanted = True  # a proxy that replaces the current one routes it too (HubFirstProxy)
         proxy = self.user.settings.get("proxy")
         if proxy is None:
             return
