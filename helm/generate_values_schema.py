@@ -30,11 +30,12 @@ CHART_OWNED = {
     ("hub", "bind_url"): "http://0.0.0.0:8000/ (the proxy's container port)",
     ("hub", "hub_bind_url"): "http://0.0.0.0:8081 (jobs reach it through hubApi.connectUrl)",
     ("hub", "state_dir"): "an emptyDir or hub.state.existingClaim",
-    ("auth", "client_secret_file"): "the file of secrets.oidcClientSecret",
+    ("auth", "client_secret_file"): "an owner-only copy of secrets.oidcClientSecret",
     ("auth", "username_map_file"): "the file of usernameMap",
     ("slurm", "conf"): "slurm.conf from slurm.confSecret",
     ("services", "quota", "bind_url"): "a fixed port inside the pod",
     ("services", "catalogue", "bind_url"): "a fixed port inside the pod",
+    ("hub", "admin_users"): "none; with OIDC login the admins are the members of auth.admin_groups",
 }
 POSTGRES_URL = r"^postgresql(\+(psycopg|psycopg2))?://[^:@/\s]+@[^@\s]+$"
 DB_HELP = (" On Kubernetes: PostgreSQL only, with no password in the URL (it comes from the pgpass file of "
@@ -61,6 +62,19 @@ def _inline(node, defs):
     return out
 
 
+def _describe_tags(node) -> None:
+    """Give the variant tags of tagged unions (``kind``) the description the model leaves off."""
+    if isinstance(node, list):
+        for item in node:
+            _describe_tags(item)
+    elif isinstance(node, dict):
+        for prop in node.get("properties", {}).values():
+            if "const" in prop and "description" not in prop:
+                prop["description"] = f"Which kind this is: {prop['const']}."
+        for value in node.values():
+            _describe_tags(value)
+
+
 def _at(schema: dict, *path: str) -> dict:
     for key in path:
         schema = schema["properties"][key]
@@ -77,6 +91,7 @@ def site_schema() -> dict:
     oidc["description"] = schema["properties"]["auth"]["description"].split(":")[0] + \
         ": on Kubernetes, OIDC (local accounts need a loopback-only hub)."
     schema["properties"]["auth"] = oidc
+    _describe_tags(schema)
     for path, owner in CHART_OWNED.items():
         parent = _at(schema, *path[:-1])
         del parent["properties"][path[-1]]

@@ -31,7 +31,6 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "factoryhub.proxyPort" -}}8000{{- end -}}
 {{- define "factoryhub.hubPort" -}}8081{{- end -}}
 {{- define "factoryhub.homeDir" -}}/var/lib/factoryhub{{- end -}}
-{{- define "factoryhub.oidcSecretDir" -}}/etc/factoryhub-secrets/oidc{{- end -}}
 {{- define "factoryhub.usernameMapDir" -}}/etc/factoryhub-username-map{{- end -}}
 {{- define "factoryhub.runtimeSecretDir" -}}/run/factoryhub-secrets{{- end -}}
 
@@ -62,7 +61,7 @@ the paths of mounted files). values.schema.json refuses those keys in values.sit
 */}}
 {{- define "factoryhub.siteYaml" -}}
 {{- $site := deepCopy .Values.site -}}
-{{- $auth := dict "client_secret_file" (printf "%s/%s" (include "factoryhub.oidcSecretDir" .) .Values.secrets.oidcClientSecret.key) -}}
+{{- $auth := dict "client_secret_file" (printf "%s/oidc-client-secret" (include "factoryhub.runtimeSecretDir" .)) -}}
 {{- if .Values.usernameMap.configMap -}}
 {{- $_ := set $auth "username_map_file" (printf "%s/%s" (include "factoryhub.usernameMapDir" .) .Values.usernameMap.key) -}}
 {{- end -}}
