@@ -31,12 +31,14 @@ def justified(justification: str) -> bool:
 
 
 class RequestRefused(ValueError):
+    """A request or decision refused: the HTTP status, the field and the reason."""
     def __init__(self, status: int, field: str | None, reason: str):
         super().__init__(f"{field}: {reason}" if field else reason)
         self.status, self.field, self.reason = status, field, reason
 
 
 def record(session: Session, actor: str, action: str, request: AccessRequest, **details) -> None:
+    """Append one audit entry about ``request``."""
     session.add(AuditEntry(actor=actor, action=action, entry_id=request.entry_id, username=request.username,
                            request_id=request.id, details=details))
 
@@ -77,6 +79,7 @@ def ask(session: Session, entry: Entry, viewer: Viewer, justification: str, ackn
 
 
 def pending_request(session: Session, request_id: int) -> AccessRequest:
+    """The pending request ``request_id``; refused with 404 (none) or 409 (decided already)."""
     request = session.get(AccessRequest, request_id)
     if request is None:
         raise RequestRefused(404, None, f"no access request #{request_id}")
@@ -99,6 +102,7 @@ def decide(session: Session, request_id: int, steward: str, approve: bool, note:
 
 
 def withdraw(session: Session, request_id: int, username: str) -> AccessRequest:
+    """The user takes back their own pending request."""
     request = pending_request(session, request_id)
     if request.username != username:
         raise RequestRefused(403, None, f"request #{request_id} is not yours")
@@ -108,6 +112,7 @@ def withdraw(session: Session, request_id: int, username: str) -> AccessRequest:
 
 
 def as_dict(request: AccessRequest) -> dict:
+    """A request as the API shows it."""
     return {"id": request.id, "entry_id": request.entry_id, "entry_title": request.entry_title,
             "username": request.username, "groups": request.groups, "justification": request.justification,
             "terms_sha256": request.terms_sha256, "state": request.state.value,
@@ -118,6 +123,7 @@ def as_dict(request: AccessRequest) -> dict:
 
 def requests_of(session: Session, username: str | None, state: RequestState | None = None,
                 entry_id: str | None = None, limit: int = 200) -> list[AccessRequest]:
+    """Requests, newest first: one user's (``username``) or everyone's (None), optionally in one state."""
     query = select(AccessRequest).order_by(AccessRequest.id.desc()).limit(limit)
     if username is not None:
         query = query.where(AccessRequest.username == username)
@@ -129,6 +135,7 @@ def requests_of(session: Session, username: str | None, state: RequestState | No
 
 
 def audit_entries(session: Session, before_id: int | None = None, limit: int = 100) -> list[dict]:
+    """The audit trail, newest first, ``limit`` entries older than ``before_id``."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)

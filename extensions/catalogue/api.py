@@ -42,6 +42,7 @@ FACET_CHOICES = {"kind": ("dataset", "model"), "access": ("open", "registered", 
 
 
 class AccessRequestBody(BaseModel):
+    """POST entries/{id}/requests: why, and the digest of the terms the user read."""
     model_config = ConfigDict(extra="forbid")
     justification: str = Field(max_length=requests_.MAX_JUSTIFICATION,
                                description="at least MIN_JUSTIFICATION characters that are not white space")
@@ -50,12 +51,14 @@ class AccessRequestBody(BaseModel):
 
 
 class DecisionBody(BaseModel):
+    """POST requests/{id}/decision: approve or reject (with a note the user reads)."""
     model_config = ConfigDict(extra="forbid")
     decision: Literal["approve", "reject"]
     note: str = Field("", max_length=4000)
 
 
 class CatalogueHandler(JsonHandler):
+    """The catalogue API's handlers: the served snapshot, the database, who may see what."""
     service_label = "the catalogue service"
 
     def initialize(self, service):
@@ -116,6 +119,7 @@ class CatalogueHandler(JsonHandler):
 
 
 class EntriesHandler(CatalogueHandler):
+    """GET entries: search with facets."""
     @authenticated
     async def get(self):
         viewer = await self.viewer()
@@ -140,6 +144,7 @@ class EntriesHandler(CatalogueHandler):
 
 
 class EntryHandler(CatalogueHandler):
+    """GET entries/{id}: one entry as the caller may see it."""
     @authenticated
     async def get(self, entry_id):
         entry, viewer = self.entry(entry_id), await self.viewer()
@@ -154,6 +159,7 @@ class EntryHandler(CatalogueHandler):
 
 
 class SnippetsHandler(CatalogueHandler):
+    """GET entries/{id}/snippets: loader code, for users who may use the entry."""
     @authenticated
     async def get(self, entry_id):
         entry, viewer = self.entry(entry_id), await self.viewer()
@@ -163,6 +169,7 @@ class SnippetsHandler(CatalogueHandler):
 
 
 class EntryRequestsHandler(CatalogueHandler):
+    """POST entries/{id}/requests: a hub user asks for a restricted entry."""
     @authenticated
     async def post(self, entry_id):
         entry, viewer = self.entry(entry_id), await self.viewer()
@@ -180,6 +187,7 @@ class EntryRequestsHandler(CatalogueHandler):
 
 
 class RequestsHandler(CatalogueHandler):
+    """GET requests: the caller's requests, or everyone's for stewards."""
     @authenticated
     def get(self):
         everyone = self.flag("all")
@@ -193,6 +201,7 @@ class RequestsHandler(CatalogueHandler):
 
 
 class DecisionHandler(CatalogueHandler):
+    """POST requests/{id}/decision: a steward approves or rejects."""
     @authenticated
     async def post(self, request_id):
         self.require_steward()
@@ -208,6 +217,7 @@ class DecisionHandler(CatalogueHandler):
 
 
 class WithdrawHandler(CatalogueHandler):
+    """POST requests/{id}/withdraw: a user takes back their pending request."""
     @authenticated
     def post(self, request_id):
         try:
@@ -219,6 +229,7 @@ class WithdrawHandler(CatalogueHandler):
 
 
 class AuditHandler(CatalogueHandler):
+    """GET audit: the audit trail (stewards)."""
     @authenticated
     def get(self):
         self.require_steward()
@@ -250,12 +261,14 @@ class PublicExportHandler(ExportHandler):
 
 
 class StatusHandler(CatalogueHandler):
+    """GET status: the served snapshot's version, size and problems."""
     @authenticated
     def get(self):
         self.answer(self.status())
 
 
 class ReloadHandler(CatalogueHandler):
+    """POST reload: look for changed entry files now (stewards)."""
     @authenticated
     async def post(self):
         self.require_steward()

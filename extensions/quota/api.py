@@ -88,6 +88,7 @@ class ApiHandler(JsonHandler):
 
 
 class ProjectsHandler(ApiHandler):
+    """GET projects: the caller's (or every) project with its balance; POST: create one."""
     @authenticated
     def get(self):
         everyone = self.flag("all") and (READ_ALL in self.scopes or ADMIN in self.scopes)
@@ -111,6 +112,7 @@ class ProjectsHandler(ApiHandler):
 
 
 class ProjectHandler(ApiHandler):
+    """GET projects/{account}: one project with its usage per day; PATCH: change it."""
     @authenticated
     def get(self, account):
         now = utcnow()
@@ -132,6 +134,7 @@ class ProjectHandler(ApiHandler):
 
 
 class MemberHandler(ApiHandler):
+    """PUT/DELETE projects/{account}/members/{username}: add or remove a member."""
     @authenticated
     def put(self, account, username):
         self._set(account, username, True)
@@ -150,6 +153,7 @@ class MemberHandler(ApiHandler):
 
 
 class AllocationsHandler(ApiHandler):
+    """POST projects/{account}/allocations: grant an allocation."""
     @authenticated
     def post(self, account):
         self.require(ADMIN)
@@ -161,6 +165,7 @@ class AllocationsHandler(ApiHandler):
 
 
 class AllocationHandler(ApiHandler):
+    """PATCH allocations/{id}: change an allocation."""
     @authenticated
     def patch(self, allocation_id):
         self.require(ADMIN)
@@ -172,6 +177,7 @@ class AllocationHandler(ApiHandler):
 
 
 class UsageCsvHandler(ApiHandler):
+    """GET projects/{account}/usage.csv: the usage records of the last days."""
     @authenticated
     def get(self, account):
         now = utcnow()
@@ -186,6 +192,7 @@ class UsageCsvHandler(ApiHandler):
 
 
 class AuditHandler(ApiHandler):
+    """GET audit: the audit log, newest first (admins)."""
     @authenticated
     def get(self):
         self.require(ADMIN)
@@ -196,6 +203,7 @@ class AuditHandler(ApiHandler):
 
 
 class HoldsHandler(ApiHandler):
+    """POST holds: hold a session's worst-case cost, or refuse (the hub's spawner)."""
     @authenticated
     def post(self):
         self.require(HOLDS)
@@ -215,6 +223,7 @@ class HoldsHandler(ApiHandler):
 
 
 class HoldJobHandler(ApiHandler):
+    """POST holds/{id}/job: link a hold to its Slurm job."""
     @authenticated
     def post(self, hold_id):
         self.require(HOLDS)
@@ -227,6 +236,7 @@ class HoldJobHandler(ApiHandler):
 
 
 class HoldCloseHandler(ApiHandler):
+    """POST holds/{id}/close: settle (at the session's charge, when given) or release."""
     @authenticated
     def post(self, hold_id):
         self.require(HOLDS)

@@ -20,11 +20,11 @@ from .models import Allocation, Hold, HoldState, Member, Project, UsageRecord, u
 
 
 class UnknownProject(LookupError):
-    pass
+    """No project for this Slurm account."""
 
 
 class UnknownHold(LookupError):
-    pass
+    """No hold with this id."""
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -77,10 +77,12 @@ def held_by_project(session: Session, project_ids: list[int], now: dt.datetime) 
 
 
 def held_for(session: Session, project: Project, now: dt.datetime) -> int:
+    """GPU-seconds the holds of ``project`` count now."""
     return held_by_project(session, [project.id], now).get(project.id, 0)
 
 
 def project_balance(session: Session, project: Project, now: dt.datetime) -> Balance:
+    """Allocated, used and held GPU-seconds of ``project``'s active period at ``now``."""
     period = active_period(session, project, now.date())
     held = held_for(session, project, now)
     if period is None:
@@ -91,6 +93,7 @@ def project_balance(session: Session, project: Project, now: dt.datetime) -> Bal
 
 
 def find_project(session: Session, account: str, *, lock: bool = False) -> Project:
+    """The project of Slurm account ``account`` (locked for update when asked); UnknownProject if none."""
     query = select(Project).where(Project.account == account)
     project = session.scalar(query.with_for_update() if lock else query)
     if project is None:
@@ -99,11 +102,13 @@ def find_project(session: Session, account: str, *, lock: bool = False) -> Proje
 
 
 def is_member(session: Session, project: Project, username: str) -> bool:
+    """Whether ``username`` is a member of ``project``."""
     return session.get(Member, (project.id, username)) is not None
 
 
 @dataclass(frozen=True)
 class HoldResult:
+    """The decision on a hold, the balance it was made on, and the hold's id when placed."""
     decision: Decision
     balance: Balance
     hold_id: int | None = None

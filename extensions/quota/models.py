@@ -24,6 +24,7 @@ class Track(str, enum.Enum):
 
 
 class Sector(str, enum.Enum):
+    """Where a project comes from."""
     research = "research"
     sme = "sme"
     industry = "industry"
@@ -32,13 +33,14 @@ class Sector(str, enum.Enum):
 
 
 class HoldState(str, enum.Enum):
+    """Where a hold is in its life."""
     open = "open"          # reserved for a session that is starting or running
     settled = "settled"    # the session ended; its real usage comes from accounting
     released = "released"  # the session never ran (refused, failed, cancelled while pending)
 
 
 class Base(DeclarativeBase):
-    pass
+    """The ledger's tables."""
 
 
 class Project(Base):
@@ -62,6 +64,7 @@ class Project(Base):
 
 
 class Member(Base):
+    """A hub user who may read a project and charge sessions to it."""
     __tablename__ = "members"
 
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)

@@ -26,10 +26,12 @@ Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 
 class Body(BaseModel):
+    """A request body: unknown keys refused, text stripped."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ProjectCreate(Body):
+    """POST projects."""
     account: Account
     title: Title
     track: Track = Track.exploratory
@@ -51,6 +53,7 @@ class NoNulls(Body):
 
 
 class ProjectUpdate(NoNulls):
+    """PATCH projects/{account}."""
     title: Title | None = None
     track: Track | None = None
     sector: Sector | None = None
@@ -58,6 +61,7 @@ class ProjectUpdate(NoNulls):
 
 
 class AllocationCreate(Body):
+    """POST projects/{account}/allocations."""
     gpu_hours: Hours
     cpu_hours: Hours = 0
     starts_on: dt.date
@@ -72,6 +76,7 @@ class AllocationCreate(Body):
 
 
 class AllocationUpdate(NoNulls):
+    """PATCH allocations/{id}."""
     gpu_hours: Hours | None = None
     cpu_hours: Hours | None = None
     starts_on: dt.date | None = None
@@ -80,6 +85,7 @@ class AllocationUpdate(NoNulls):
 
 
 class HoldRequest(Body):
+    """POST holds: the session a hold pays for."""
     account: Account
     username: Username
     server_name: str = Field("", max_length=255)
@@ -91,10 +97,12 @@ class HoldRequest(Body):
 
 
 class HoldJob(Body):
+    """POST holds/{id}/job."""
     job_id: str = Field(pattern=r"^[0-9]{1,20}$")
 
 
 class HoldClose(NoNulls):
+    """POST holds/{id}/close: whether the session ran, and what it cost."""
     ran: bool
     charged_gpu_hours: float | None = Field(
         None, ge=0, allow_inf_nan=False,
