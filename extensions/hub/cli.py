@@ -27,6 +27,22 @@ def _check_site(path: str | None) -> int:
     return 0
 
 
+def _print_deploy_file(args) -> int:
+    from . import deploy
+
+    try:
+        if args.command == "sudoers":
+            text = deploy.sudoers(args.service_user, args.users_group, args.slurm_bin_dir)
+        else:
+            text = deploy.systemd_unit(args.service_user, args.config_file, args.site_file, args.state_dir,
+                                       args.python)
+    except ValueError as err:
+        print(f"factoryhub {args.command}: {err}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ``factoryhub`` verb; the exit code says whether it succeeded."""
     parser = argparse.ArgumentParser(prog="factoryhub", description="FactoryHub site tools")
@@ -36,7 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("path", nargs="?", help="site.yaml to check")
     sub.add_parser("site-reference", help="print the site.yaml reference (docs/site.md)")
     sub.add_parser("site-schema", help="print the JSON Schema of site.yaml (for editors and CI linters)")
+    rule = sub.add_parser("sudoers", help="print the sudoers drop-in for the hub's service user (docs/admin.md)")
+    rule.add_argument("--service-user", default="factoryhub", help="the Unix user the hub runs as")
+    rule.add_argument("--users-group", default="factoryhub-users",
+                      help="Unix group of the people who may run sessions")
+    rule.add_argument("--slurm-bin-dir", default="/usr/bin", help="where sbatch and scancel are")
+    unit = sub.add_parser("systemd-unit", help="print the systemd unit running the hub (docs/admin.md)")
+    unit.add_argument("--service-user", default="factoryhub", help="the Unix user the hub runs as")
+    unit.add_argument("--config-file", default="/etc/factoryhub/jupyterhub_config.py")
+    unit.add_argument("--site-file", default="/etc/factoryhub/site.yaml")
+    unit.add_argument("--state-dir", default="/var/lib/factoryhub", help="the site's hub.state_dir")
+    unit.add_argument("--python", default="/opt/factoryhub/hub-env/bin/python", help="the hub environment's Python")
     args = parser.parse_args(argv)
+    if args.command in ("sudoers", "systemd-unit"):
+        return _print_deploy_file(args)
     if args.command == "site-reference":
         from .site.reference import render
 

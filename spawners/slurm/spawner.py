@@ -222,7 +222,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
 
     async def _job_ended_message(self, state: str) -> str:
         path, uid = getattr(self, "_output_path", None), getattr(self, "_owner_uid", None)
-        tail = await self.client.job_output_tail(path, uid) if path is not None and uid is not None else ""
+        tail = (await self.client.job_output_tail(path, self.user.name, uid)
+                if path is not None and uid is not None else "")
         text = f"The session's job {self.job_id} ended ({state}) before JupyterLab started."
         return f"{text} Last lines of its output:\n{tail}" if tail else text
 

@@ -6,6 +6,7 @@
     python3 tests/cluster/slurm_cluster.py dump    # sinfo, squeue, sacct and daemon logs
     python3 tests/cluster/slurm_cluster.py env     # shell exports (SLURM_CONF=...)
     python3 tests/cluster/slurm_cluster.py user-env  # Python env jobs run JupyterLab from
+    python3 tests/cluster/slurm_cluster.py hub-env   # the unprivileged hub's environment (service_user.py)
     python3 tests/cluster/slurm_cluster.py stop-controller  # an outage (``up`` brings it back)
     python3 tests/cluster/slurm_cluster.py reset   # no jobs, no reservations, no budget limits
 
@@ -29,6 +30,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import service_user  # the hub's unprivileged service user, beside this script
 
 CLUSTER_DIR = Path(os.environ.get("FACTORYHUB_TEST_CLUSTER_DIR", "/var/lib/factoryhub-test-cluster"))
 APT_PACKAGES = ["slurm-wlm", "slurmdbd", "munge", "mariadb-server", "sudo", "procps", "python3-venv"]
@@ -156,6 +159,7 @@ def ensure_users() -> None:
     for user in USERS:
         if subprocess.run(["id", user], capture_output=True).returncode != 0:
             run(["useradd", "--create-home", "--shell", "/bin/bash", user])
+    service_user.ensure_service_user(list(USERS))
 
 
 def make_fake_gpus() -> None:
@@ -319,6 +323,7 @@ def seed_accounting() -> None:
         if missing:
             run(["sacctmgr", "--immediate", "add", "user", user, f"Account={','.join(missing)}",
                  f"DefaultAccount={accounts_of_user[0]}"])
+    service_user.grant_operator(lambda *args: run(["sacctmgr", *args]))
 
 
 def start_slurmctld(state: State) -> None:
@@ -475,7 +480,8 @@ def dump() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env", "stop-controller", "reset"])
+    parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env", "hub-env", "stop-controller",
+                                            "reset"])
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -495,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "reset":
             reset()
             print("slurm test cluster reset: no jobs, no reservations, no account limits")
+        elif args.command == "hub-env":
+            print(f"hub environment ready at {service_user.ensure_hub_env()}")
         elif args.command == "user-env":
             print(f"jobs' Python environment ready at {ensure_user_env()}")
         elif args.command == "dump":

@@ -47,6 +47,7 @@ def slurm_cluster():
     cluster_command("up", timeout=900)
     cluster_command("reset", timeout=120)
     user_env = Path(cluster_command("user-env", timeout=900).rsplit(" ", 1)[1].strip())
+    cluster_command("hub-env", timeout=900)  # hubs on Slurm run as the service user from it (harness/hub.py)
     slurm_conf = Path(cluster_command("env", timeout=30).split("=", 1)[1].strip())
     os.environ["SLURM_CONF"] = str(slurm_conf)
     node = subprocess.run(["sinfo", "--noheader", "--format=%n"], capture_output=True, text=True, check=True,

@@ -2,15 +2,18 @@
 
 A :class:`HubProcess` runs ``jupyterhub -f jupyterhub_config.py`` exactly as a user
 would, with the site given through $FACTORYHUB_SITE (or none: the embedded default)
-and only the listening ports overridden on the command line.
+and only the listening ports overridden on the command line. A hub on Slurm runs as a site
+runs it: as the unprivileged service user, from the hub environment installed for it.
 """
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -18,9 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 NODE_BIN = REPO / "node_modules" / ".bin"
+# A hub on Slurm runs as this unprivileged user from its own environment (tests/cluster/service_user.py).
+SERVICE_USER = "factoryhub"
+HUB_ENV = Path(os.environ.get("FACTORYHUB_TEST_HUB_ENV", "/opt/factoryhub/hub-env"))
 
 
 def free_port() -> int:
@@ -61,6 +68,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def hand_over(workdir: Path, user: str) -> None:
+    """Give ``workdir`` (site file, secrets the test wrote, the hub's state) to ``user`` and let it
+    reach the folder (pytest's base folders are private to root: they get the search bit only)."""
+    account = pwd.getpwnam(user)
+    for parent in reversed(workdir.resolve().parents):
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(mode | stat.S_IXOTH)
+    for path in [workdir, *workdir.rglob("*")]:
+        os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
+
+
 @dataclass
 class HubProcess:
     """One hub under test. Use as a context manager, or call start()/stop()."""
@@ -74,6 +93,9 @@ class HubProcess:
     hub_port: int = field(default_factory=free_port)
     proxy_api_port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    # Who the hub runs as: None picks the unprivileged service user for a hub on Slurm (as a site
+    # runs it, see tests/cluster/service_user.py) and the caller otherwise; "" forces the caller.
+    run_as: str | None = None
 
     @property
     def url(self) -> str:
@@ -83,9 +105,22 @@ class HubProcess:
     def log_path(self) -> Path:
         return self.workdir / "hub.log"
 
+    @property
+    def service_user(self) -> str | None:
+        """The Unix user the hub process runs as (None: the caller's)."""
+        if self.run_as is not None:
+            return self.run_as or None
+        if self.site_file is None or self.config_file != REPO / "jupyterhub_config.py":
+            return None
+        site = yaml.safe_load(self.site_file.read_text()) or {}
+        return SERVICE_USER if (site.get("sessions") or {}).get("backend") == "slurm" else None
+
     def argv(self) -> list[str]:
+        python, config = sys.executable, self.config_file
+        if self.service_user:  # the hub's own environment, as installed for the service user
+            python, config = HUB_ENV / "bin" / "python", HUB_ENV / "etc" / "jupyterhub_config.py"
         return [
-            sys.executable, "-m", "jupyterhub", "-f", str(self.config_file),
+            str(python), "-m", "jupyterhub", "-f", str(config),
             f"--JupyterHub.bind_url=http://127.0.0.1:{self.port}/",
             f"--JupyterHub.hub_bind_url=http://127.0.0.1:{self.hub_port}",
             f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{self.proxy_api_port}",
@@ -94,6 +129,11 @@ class HubProcess:
 
     def env(self) -> dict[str, str]:
         env = {**os.environ, "PATH": f"{NODE_BIN}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
+        if self.service_user:
+            home = pwd.getpwnam(self.service_user).pw_dir
+            env = {k: v for k, v in env.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+            env.update(PATH=f"{HUB_ENV / 'proxy' / 'node_modules' / '.bin'}:{HUB_ENV / 'bin'}:/usr/bin:/bin",
+                       HOME=home, USER=self.service_user, LOGNAME=self.service_user)
         env.pop("FACTORYHUB_SITE", None)
         if self.site_file is not None:
             env["FACTORYHUB_SITE"] = str(self.site_file)
@@ -103,8 +143,12 @@ class HubProcess:
         """Start the process without waiting for it to be ready."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
+        user = self.service_user
+        if user:
+            hand_over(self.workdir, user)
         self.proc = subprocess.Popen(self.argv(), cwd=self.workdir, env=self.env(), stdout=log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                     user=user, group=user, extra_groups=[] if user else None)
         return self.proc
 
     def start(self, timeout: float = 60) -> HubProcess:

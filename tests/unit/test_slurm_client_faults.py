@@ -186,3 +186,14 @@ def test_only_the_end_of_a_huge_file_is_read(tmp_path):
     with log.open("w") as out:
         out.write("x" * 10_000_000 + "\nthe end\n")
     assert read_tail_owned_by(log, os.getuid(), lines=1) == "the end"
+
+
+async def test_through_sudo_the_tail_is_read_as_the_jobs_user(tmp_path):
+    client = SlurmClient(bin_dir=tmp_path, submit_prefix=(str(tmp_path / "as-user"), "{username}"))
+    fake(tmp_path, "as-user", f'printf "%s\\n" "$@" > {tmp_path}/argv; echo "line one"; echo "line two"')
+    assert await client.job_output_tail(Path("/home/alice/.factoryhub-session-7.log"), "alice", 1001) == \
+        "line one\nline two"
+    assert (tmp_path / "argv").read_text().splitlines() == [
+        "alice", "tail", "-n", "20", "--", "/home/alice/.factoryhub-session-7.log"]
+    fake(tmp_path, "as-user", 'echo "tail: cannot open: Permission denied" >&2; exit 1')
+    assert await client.job_output_tail(Path("/home/alice/.factoryhub-session-7.log"), "alice", 1001) == ""
