@@ -59,8 +59,11 @@ class SearchPage(PageHandler):
                   offset=offset, page_size=PAGE_SIZE, link=link)
 
     def bounded_page(self) -> int:
-        text = self.get_argument("offset", "0")
-        return min(int(text), 100_000) if text.isdigit() else 0
+        """The offset asked for, or the first page when it is no whole number from 0 to 100,000."""
+        try:
+            return self.bounded("offset", 0, 0, 100_000)
+        except webservice.ApiError:  # a page shows the first results rather than an error
+            return 0
 
 
 class EntryPage(PageHandler):

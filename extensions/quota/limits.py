@@ -47,7 +47,7 @@ class Drift:
 def _tres(text: str, name: str = "gres/gpu") -> int | None:
     for item in text.split(","):
         key, _, value = item.partition("=")
-        if key == name and value.isdigit():
+        if key == name and value.isascii() and value.isdigit():  # "²".isdigit() too, but int() refuses it
             return int(value)
     return None
 

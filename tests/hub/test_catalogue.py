@@ -184,6 +184,8 @@ def test_pages_escape_entry_text_and_stewards_decide_there(hub):
     assert page.status_code == 200 and page.url.endswith("/services/factoryhub-catalogue/?q=markup")
     html = page.content.decode()
     assert MARKUP not in html and html_escape(MARKUP) in html
+    for offset in ("%C2%B2", "9" * 30, "-1"):  # a Unicode digit, a huge number: the first page, not a 500
+        assert session.get(f"{hub.url}/services/factoryhub-catalogue/?offset={offset}", timeout=30).status_code == 200
     detail = session.get(f"{hub.url}/services/factoryhub-catalogue/entries/markup-entry", timeout=30).content.decode()
     assert MARKUP not in detail and "&lt;script&gt;" in detail
     assert session.get(f"{hub.url}/services/factoryhub-catalogue/steward", timeout=30).status_code == 403
