@@ -9,6 +9,11 @@ from .site import EMBEDDED_DEFAULT, SiteError, load_site
 from .site.load import find_site_file
 
 
+def _site_path() -> str | None:
+    found = find_site_file()
+    return str(found) if found is not None else None
+
+
 def _check_site(path: str | None) -> int:
     """Validate the named file, or the one the hub would read ($FACTORYHUB_SITE, ./site.yaml, the default)."""
     if path is None:
@@ -63,7 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     unit.add_argument("--site-file", default="/etc/factoryhub/site.yaml")
     unit.add_argument("--state-dir", default="/var/lib/factoryhub", help="the site's hub.state_dir")
     unit.add_argument("--python", default="/opt/factoryhub/hub-env/bin/python", help="the hub environment's Python")
+    doctor = sub.add_parser("doctor", help="check a live install end to end, one line per check with its fix "
+                            "(run it as the hub's service user)")
+    doctor.add_argument("path", nargs="?", help="site.yaml (default: what the hub would read)")
+    doctor.add_argument("--test-user", help="a member of the users group to submit short test jobs as")
+    doctor.add_argument("--users-group", default="factoryhub-users", help="the group the sudoers rule names")
+    doctor.add_argument("--hub-connect-url", help="the hub API address jobs use (default: from the site)")
     args = parser.parse_args(argv)
+    if args.command == "doctor":
+        from .doctor import Options
+        from .doctor import main as doctor_main
+
+        return doctor_main(Options(args.path or _site_path(), args.test_user, args.users_group, args.hub_connect_url))
     if args.command in ("sudoers", "systemd-unit"):
         return _print_deploy_file(args)
     if args.command == "site-reference":

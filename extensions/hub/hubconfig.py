@@ -26,6 +26,8 @@ def configure(c, loaded: LoadedSite) -> None:
 
     c.JupyterHub.bind_url = site.hub.bind_url
     c.JupyterHub.hub_bind_url = site.hub.hub_bind_url
+    if site.hub.hub_connect_url:  # jobs on compute nodes report their port here
+        c.Spawner.hub_connect_url = site.hub.hub_connect_url
     c.JupyterHub.db_url = site.databases.hub.format(state_dir=state)
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.proxy_class = HubFirstProxy  # the API answers before the services have started

@@ -14,6 +14,8 @@ from pathlib import PurePosixPath
 _TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,127}$")  # what may follow an #SBATCH option
 _PATH = re.compile(r"^/[A-Za-z0-9_./%+-]{0,1023}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+_MODULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+/-]{0,127}$")
+_BIND = re.compile(r"^/[A-Za-z0-9_./+-]{0,255}(:/[A-Za-z0-9_./+-]{0,255}(:(ro|rw))?)?$")
 JOB_NAME_PREFIX = "fh-"
 COMMENT_PREFIX = "factoryhub"
 
@@ -82,6 +84,7 @@ class JobRequest:
     price: float = 1.0  # GPU-hours charged per GPU-hour (the profile's)
     env: dict[str, str] = field(default_factory=dict)
     command: tuple[str, ...] = ("jupyterhub-singleuser",)
+    modules: tuple[str, ...] = ()  # environment modules loaded before the session starts
 
     def __post_init__(self):
         for name in ("username", "hub_id", "account", "partition"):
@@ -104,6 +107,13 @@ class JobRequest:
         for key, value in self.env.items():
             if not _ENV_NAME.fullmatch(key) or "\0" in value:
                 raise UnsafeJobField(f"env: {key[:60]!r} is not a safe environment variable")
+        for module in self.modules:
+            if not _MODULE.fullmatch(module):
+                raise UnsafeJobField(f"modules: {module[:60]!r} is not a safe module name")
+        if isinstance(self.environment, ApptainerEnv):
+            for bind in self.environment.binds:
+                if not _BIND.fullmatch(bind) or "/../" in f"{bind}/":
+                    raise UnsafeJobField(f"binds: {bind[:60]!r} is not a safe SRC[:DST[:ro|rw]]")
 
     @property
     def job_name(self) -> str:
@@ -225,6 +235,10 @@ def render(req: JobRequest) -> str:
     else:  # --cleanenv: pass the session's variables into the container explicitly
         lines.append('for v in $(compgen -e | grep -E "^(JUPYTERHUB|FACTORYHUB|SLURM|CUDA)_"); do '
                      'export "APPTAINERENV_$v=${!v}"; done')
+    if req.modules:  # batch shells may not have sourced the site's module setup (--export=NONE)
+        lines += ["set +u  # the site's module setup is not written for nounset",
+                  "type module >/dev/null 2>&1 || . /etc/profile >/dev/null 2>&1 || true",
+                  "module load " + " ".join(shlex.quote(m) for m in req.modules), "set -u"]
     lines += ['echo "FactoryHub session of $USER: job $SLURM_JOB_ID on $(hostname) until '
               '$(date -d @$FACTORYHUB_WALLTIME_END)"', launch_line(req), LAUNCHER.strip(),
               "FACTORYHUB_LAUNCHER", ""]

@@ -164,7 +164,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     def _environment(self, profile: Profile) -> PythonEnv | ApptainerEnv:
         env = profile.environment.model_dump(mode="json") if profile.environment else dict(self.default_environment)
         if env.get("kind") == "apptainer":
-            return ApptainerEnv(image=env["image"])
+            return ApptainerEnv(image=env["image"], binds=tuple(env.get("binds") or ()))
         if env.get("kind") == "python":
             return PythonEnv(prefix=env["prefix"])
         raise _refuse(f"Profile {profile.id} has no software environment configured", "misconfigured", 500)
@@ -184,7 +184,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             walltime_minutes=request.walltime_minutes, home=home, environment=self._environment(profile),
             gpus=request.gpu_count, gpu_type=profile.gpu_type if request.gpu_count else None,
             reservation=request.reservation, price=profile.price, env=self.get_env(),
-            command=(*self.cmd, *self.get_args()),
+            command=(*self.cmd, *self.get_args()), modules=tuple(profile.modules),
         )
 
     def _persist_state(self) -> None:

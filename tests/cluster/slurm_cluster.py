@@ -8,6 +8,7 @@
     python3 tests/cluster/slurm_cluster.py user-env  # Python env jobs run JupyterLab from
     python3 tests/cluster/slurm_cluster.py hub-env   # the unprivileged hub's environment (service_user.py)
     python3 tests/cluster/slurm_cluster.py stop-controller  # an outage (``up`` brings it back)
+    python3 tests/cluster/slurm_cluster.py stop-munge  # munged down (``up`` brings it back)
     python3 tests/cluster/slurm_cluster.py reset   # no jobs, no reservations, no budget limits
 
 munge, MariaDB, slurmdbd, slurmctld and slurmd run as one node with four fake H100
@@ -201,6 +202,7 @@ SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
 GresTypes=gpu
 MinJobAge=60
+DisableRootJobs=YES
 KillWait=5
 InactiveLimit=0
 JobAcctGatherType=jobacct_gather/none
@@ -481,7 +483,7 @@ def dump() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["up", "down", "dump", "env", "user-env", "hub-env", "stop-controller",
-                                            "reset"])
+                                            "stop-munge", "reset"])
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -492,12 +494,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             down()
             print("slurm test cluster stopped")
-        elif args.command == "stop-controller":
-            state = State.load()
-            pid = state.pids.get("slurmctld", 0)
-            if pid and is_daemon(pid, "slurmctld"):
+        elif args.command in ("stop-controller", "stop-munge"):
+            daemon = "slurmctld" if args.command == "stop-controller" else "munged"
+            pid = State.load().pids.get(daemon, 0)
+            if pid and is_daemon(pid, daemon):
                 stop(pid)
-            print("slurmctld stopped")
+            print(f"{daemon} stopped")
         elif args.command == "reset":
             reset()
             print("slurm test cluster reset: no jobs, no reservations, no account limits")

@@ -87,3 +87,25 @@ def test_no_text_can_add_a_line_to_the_header(value):
 @pytest.mark.parametrize("minutes, expected", [(1, "0-00:01:00"), (90, "0-01:30:00"), (24 * 60 + 5, "1-00:05:00")])
 def test_slurm_time(minutes, expected):
     assert slurm_time(minutes) == expected
+
+
+def test_profile_modules_are_loaded_before_the_launcher_and_checked():
+    from factoryhub.spawners.slurm.jobscript import UnsafeJobField
+
+    base = dict(username="alice", hub_id="hub", server_name="", account="proj", partition="gpu", cpus=1,
+                memory_gb=1, walltime_minutes=60, home="/home/alice",
+                environment=ApptainerEnv(image="/images/lab.sif", binds=("/srv/catalogue:/data:ro", "/project")))
+    script = render(JobRequest(**base, modules=("cuda/12.9", "nccl/2.27")))
+    lines = script.splitlines()
+    load = lines.index("module load cuda/12.9 nccl/2.27")
+    assert lines[load - 2] == "set +u  # the site's module setup is not written for nounset"
+    assert lines[load + 1] == "set -u"
+    assert load < next(i for i, line in enumerate(lines) if line.startswith("exec apptainer"))
+    assert "--bind /srv/catalogue:/data:ro --bind /project" in script
+    assert "module load" not in render(JobRequest(**base))
+    for bad in ("cuda; id", "$(id)", "../x y", ""):
+        with pytest.raises(UnsafeJobField, match="modules"):
+            JobRequest(**base, modules=(bad,))
+    for bad in ("relative:/x", "/a:/b:rwx", "/a b", "/a/../etc"):
+        with pytest.raises(UnsafeJobField, match="binds"):
+            JobRequest(**{**base, "environment": ApptainerEnv(image="/images/lab.sif", binds=(bad,))})

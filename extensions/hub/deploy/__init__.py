@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from importlib.resources import files
+from pathlib import PurePosixPath
 from string import Template
 
 UNIX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -37,4 +38,4 @@ def systemd_unit(service_user: str, config_file: str, site_file: str, state_dir:
         config_file=_checked("config file", config_file, ABSOLUTE_DIR),
         site_file=_checked("site file", site_file, ABSOLUTE_DIR),
         state_dir=_checked("state dir", state_dir, ABSOLUTE_DIR),
-        python=_checked("python", python, ABSOLUTE_DIR))
+        python=_checked("python", python, ABSOLUTE_DIR), env_bin=str(PurePosixPath(python).parent))

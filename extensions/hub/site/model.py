@@ -32,6 +32,9 @@ def _host_port_url(value: str) -> str:
 
 ServiceBindURL = Annotated[str, AfterValidator(_host_port_url)]
 SlurmName = Annotated[str, Field(pattern=SLURM_NAME)]
+# apptainer --bind SRC[:DST[:ro|rw]], absolute paths of a safe alphabet (they reach the job script)
+BIND = r"^/[A-Za-z0-9_./+-]{0,255}(:/[A-Za-z0-9_./+-]{0,255}(:(ro|rw))?)?$"
+MODULE = r"^[A-Za-z0-9_][A-Za-z0-9_.+/-]{0,127}$"  # module load NAME[/VERSION]
 Slug = Annotated[str, Field(pattern=SLUG)]
 PATTERN_HELP = {
     UNIX_NAME: "a Unix username: lowercase letters, digits, '_' and '-', starting with a letter or '_', "
@@ -40,6 +43,8 @@ PATTERN_HELP = {
     SLUG: "lowercase letters, digits and '-', starting with a letter or digit, at most 40 characters",
     GROUP_NAME: "a hub group name: letters, digits, '.', '_' and '-', starting with a letter or digit, "
     "at most 64 characters",
+    BIND: "SRC[:DST[:ro|rw]] with absolute paths of letters, digits, '_', '.', '/', '+' and '-'",
+    MODULE: "a module name such as cuda/12.9: letters, digits, '_', '.', '+', '/' and '-'",
 }
 
 
@@ -66,6 +71,9 @@ class HubSettings(Section):
         description="Where the hub's own API listens. Slurm jobs call it to report their port, "
         "so on a cluster it must be reachable from compute nodes (e.g. http://10.0.0.5:8081).",
     )
+    hub_connect_url: str = Field(
+        "", description="How Slurm jobs on compute nodes reach the hub's API when it differs from hub_bind_url "
+        "(a load balancer, a Kubernetes Service), e.g. http://hub-api.factory.example.eu:8081; empty: hub_bind_url.")
     state_dir: Path = Field(
         Path(".factoryhub"),
         description="Directory for the hub's state: cookie secret, SQLite databases, local homes. "
@@ -91,10 +99,11 @@ class HubSettings(Section):
         description="Further usernames never allowed to log in or run sessions, e.g. service accounts above "
         "min_uid [factoryhub, backup-svc]. root, nobody and the hub's own user are always refused.")
 
-    @field_validator("bind_url", "hub_bind_url", "public_url")
+    @field_validator("bind_url", "hub_bind_url", "public_url", "hub_connect_url")
     @classmethod
     def _http_url(cls, value: str, info) -> str:
-        if (value or info.field_name != "public_url") and not value.startswith(("http://", "https://")):
+        optional = info.field_name in ("public_url", "hub_connect_url")
+        if (value or not optional) and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
@@ -105,7 +114,8 @@ class Databases(Section):
     hub: str = Field(
         "sqlite:///{state_dir}/jupyterhub.sqlite",
         description="SQLAlchemy URL of the hub's database; {state_dir} is expanded. "
-        "PostgreSQL in production, e.g. postgresql://hub@db/jupyterhub.",
+        "PostgreSQL in production, e.g. postgresql+psycopg://factoryhub@db/factoryhub_hub (the password in "
+        "~/.pgpass, never here).",
     )
     quota: str = Field(
         "sqlite:///{state_dir}/quota.sqlite",
@@ -241,6 +251,10 @@ class ApptainerEnvironment(Section):
 
     kind: Literal["apptainer"]
     image: Path = Field(description="Apptainer image on the cluster filesystem, e.g. /images/pytorch.sif.")
+    binds: list[Annotated[str, Field(pattern=BIND)]] = Field(
+        default_factory=list, max_length=32,
+        description="Folders of the cluster visible in the container (apptainer --bind), as SRC[:DST[:ro|rw]], "
+        "e.g. [/srv/factoryhub/catalogue:/data:ro, /project]: the catalogue's data and project storage.")
 
 
 Environment = Annotated[PythonEnvironment | ApptainerEnvironment, Field(discriminator="kind")]
@@ -266,6 +280,10 @@ class Profile(Section):
     environment: Environment | None = Field(
         None, description="Software for the session; the site's default environment when unset."
     )
+    modules: list[Annotated[str, Field(pattern=MODULE)]] = Field(
+        default_factory=list, max_length=32,
+        description="Environment modules loaded before the session starts (module load, for sites with Lmod or "
+        "Environment Modules), e.g. [cuda/12.9, nccl/2.27].")
 
 
 class SlurmSettings(Section):
