@@ -106,14 +106,40 @@ def alembic_config(url: str, migrations: Path) -> Config:
     return config
 
 
+class SchemaNewerThanCode(SystemExit):
+    """The database was migrated by a newer FactoryHub: its revision is unknown to this code.
+
+    A SystemExit, so that a service started on such a database stops with this one line (the
+    hub's log shows it) instead of a traceback; tests and callers can still catch it by type."""
+
+    def __init__(self, service: str, url: str, revisions: list[str], head: str | None):
+        self.revisions = revisions
+        super().__init__(
+            f"factoryhub-{service}: the database {url} is at schema revision {', '.join(revisions)}, which this "
+            f"FactoryHub does not know (its newest is {head}): a newer FactoryHub has migrated it. Install that "
+            f"version again, or restore the backup taken before the upgrade (docs/upgrading.md).")
+
+
+def _refuse_unknown_revisions(context, connection) -> None:
+    """Stop before migrating when the stored revision is not one of this code's migrations."""
+    script = context.script
+    known = {revision.revision for revision in script.walk_revisions()}
+    unknown = [r for r in context.get_context().get_current_heads() if r not in known]
+    if unknown:
+        raise SchemaNewerThanCode(Path(script.dir).parent.name, connection.engine.url.render_as_string(
+            hide_password=True), unknown, script.get_current_head())
+
+
 def run_migrations_here(metadata, version_table: str = "alembic_version") -> None:
     """The body of a service's migrations/env.py: on the connection Database.upgrade passes, or on
-    the URL in the Alembic config (command-line use)."""
+    the URL in the Alembic config (command-line use). Refuses a database migrated by newer code
+    (:class:`SchemaNewerThanCode`)."""
     from alembic import context
 
     def run(connection) -> None:
         context.configure(connection=connection, target_metadata=metadata, version_table=version_table,
                           render_as_batch=connection.dialect.name == "sqlite")
+        _refuse_unknown_revisions(context, connection)
         with context.begin_transaction():
             context.run_migrations()
 
