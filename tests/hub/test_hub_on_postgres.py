@@ -5,8 +5,12 @@ there, no SQLite file is made, and a password in the hub's URL never reaches the
 """
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 
+import psycopg
 import pytest
 import requests
 from sqlalchemy import create_engine, text
@@ -93,3 +97,39 @@ def test_the_hub_database_password_stays_out_of_the_log(hub):
     log = hub.log_path.read_text(errors="replace")
     assert "JupyterHub is now running" in log
     assert PASSWORD not in log
+
+
+PROBE = ("import sys, sqlalchemy as sa; "
+         "print(sa.create_engine(sys.argv[1]).connect().scalar(sa.text('SELECT current_user')))")
+
+
+def connects(url: str, **env: str) -> bool:
+    """Whether a fresh process (as the hub or a service is) logs in with ``url`` and only ``env`` changed."""
+    base = {k: v for k, v in os.environ.items() if k not in ("PGPASSFILE", "PGPASSWORD", "HOME")}
+    probe = subprocess.run([sys.executable, "-c", PROBE, url], env={**base, **env}, capture_output=True, text=True,
+                           timeout=60)
+    return probe.returncode == 0 and probe.stdout.strip() == "factoryhub"
+
+
+def test_a_password_kept_in_a_passfile_is_used_by_psycopg(postgres_server, tmp_path):
+    """docs/upgrading.md: URLs without a password, the password in ~/.pgpass (or $PGPASSFILE)."""
+    from tests.harness.postgres import PostgresServer
+
+    server = PostgresServer(postgres_server.bin_dir).start()  # its own server: this one asks for passwords
+    try:
+        url = f"postgresql+psycopg://factoryhub@127.0.0.1:{server.port}/postgres"
+        with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres",
+                             autocommit=True) as admin:
+            admin.execute(f"CREATE ROLE factoryhub LOGIN PASSWORD '{PASSWORD}'")
+        (server.root / "data" / "pg_hba.conf").write_text("local all all trust\n"
+                                                          "host all all 127.0.0.1/32 scram-sha-256\n")
+        server._as_postgres(str(server.bin_dir / "pg_ctl"), "-D", str(server.root / "data"), "reload")
+        wait_until(lambda: not connects(url, HOME=str(tmp_path)), 30, "passwords required")
+
+        (tmp_path / ".pgpass").write_text(f"127.0.0.1:{server.port}:*:factoryhub:{PASSWORD}\n")
+        (tmp_path / ".pgpass").chmod(0o600)
+        assert connects(url, HOME=str(tmp_path))
+        assert connects(url, HOME="/nonexistent", PGPASSFILE=str(tmp_path / ".pgpass"))
+        assert not connects(url, HOME="/nonexistent")
+    finally:
+        server.stop()
