@@ -22,7 +22,7 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import exit_when_orphaned
-from factoryhub.servicedb import Database
+from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.webservice import TemplateLoader
 
 from . import access_requests as requests_
@@ -40,7 +40,7 @@ class CatalogueService(Application):
 
     catalogue_dir = Unicode("", config=True, help="Folder of the catalogue's entry files (<id>.yaml, sub-folders "
                             "allowed), e.g. /srv/factoryhub/catalogue.")
-    db_url = Unicode("sqlite:///catalogue.sqlite", config=True,
+    db_url = Unicode(os.environ.get(DB_URL_VARIABLE, "sqlite:///catalogue.sqlite"), config=True,
                      help="SQLAlchemy URL of the access-request database, e.g. postgresql://catalogue@db/catalogue.")
     reload_every = Float(5.0, config=True, help="Seconds between two looks for changed entry files (0: never).")
     group_cache_seconds = Float(30.0, config=True,

@@ -12,6 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from .quota_wiring import service_url
+from .servicedb import DB_URL_VARIABLE
 from .site import LoadedSite
 
 SERVICE = "factoryhub-catalogue"
@@ -45,7 +46,6 @@ def configure_catalogue(c, loaded: LoadedSite) -> list[str]:
         return []
     directory = catalogue_directory(loaded)
     command = [sys.executable, "-m", "factoryhub.catalogue.service", f"--catalogue-dir={directory}",
-               f"--db-url={site.databases.catalogue.format(state_dir=state)}",
                f"--reload-every={settings.reload_every_seconds}", f"--site-name={site.name}",
                f"--publisher-name={settings.publisher_name or site.name}",
                f"--publisher-url={settings.publisher_url}",
@@ -55,6 +55,8 @@ def configure_catalogue(c, loaded: LoadedSite) -> list[str]:
     c.JupyterHub.custom_scopes.update(SCOPES)
     c.JupyterHub.services.append({
         "name": SERVICE, "url": service_url(settings.bind_url), "command": command, "display": True,
+        # in the environment, not the argv: JupyterHub logs a service's command, and ps shows it
+        "environment": {DB_URL_VARIABLE: site.databases.catalogue.format(state_dir=state)},
         "oauth_no_confirm": True, "oauth_client_allowed_scopes": list(SCOPES)})
     access = f"access:services!service={SERVICE}"
     c.JupyterHub.load_roles.extend([

@@ -13,6 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
+from .servicedb import DB_URL_VARIABLE
 from .site import LoadedSite
 
 SERVICE = "factoryhub-quota"
@@ -54,7 +55,6 @@ def configure_quota(c, loaded: LoadedSite) -> list[str]:
     url = service_url(quota.bind_url)
     slurm = site.sessions.backend == "slurm"
     command = [sys.executable, "-m", "factoryhub.quota.service",
-               f"--db-url={site.databases.quota.format(state_dir=state)}",
                f"--import-every={quota.import_every_seconds if slurm else 0}",
                f"--limits-owner={quota.limits_owner}", f"--hold-grace-minutes={quota.hold_grace_minutes}",
                f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}",
@@ -62,6 +62,8 @@ def configure_quota(c, loaded: LoadedSite) -> list[str]:
     c.JupyterHub.custom_scopes.update(SCOPES)
     c.JupyterHub.services.append({
         "name": SERVICE, "url": url, "command": command, "display": True, "oauth_no_confirm": True,
+        # in the environment, not the argv: JupyterHub logs a service's command, and ps shows it
+        "environment": {DB_URL_VARIABLE: site.databases.quota.format(state_dir=state)},
         "oauth_client_allowed_scopes": ["custom:quota:read", "custom:quota:admin"]})
     access = f"access:services!service={SERVICE}"
     c.JupyterHub.services.append({"name": SESSIONS_IDENTITY, "api_token": sessions_token(state)})

@@ -39,6 +39,9 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.UTC) if value is not None else None
 
 
+# Where a hub-managed service finds its database URL (it may hold a password: never on the command line).
+DB_URL_VARIABLE = "FACTORYHUB_DB_URL"
+
 def utcnow() -> dt.datetime:
     """The current time as an aware UTC datetime, the only kind the services store."""
     return dt.datetime.now(dt.UTC)

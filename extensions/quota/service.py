@@ -22,6 +22,7 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import exit_when_orphaned
+from factoryhub.servicedb import DB_URL_VARIABLE
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 from factoryhub.webservice import TemplateLoader
 
@@ -38,7 +39,7 @@ class QuotaService(Application):
     name = "factoryhub-quota"
     description = __doc__.split("\n\n")[0]
 
-    db_url = Unicode("sqlite:///quota.sqlite", config=True,
+    db_url = Unicode(os.environ.get(DB_URL_VARIABLE, "sqlite:///quota.sqlite"), config=True,
                      help="SQLAlchemy URL of the ledger, e.g. postgresql://quota@db/quota.")
     import_every = Float(300.0, config=True, help="Seconds between two accounting imports (0: never).")
     limits_owner = Enum(["service", "external"], "service", config=True,

@@ -9,6 +9,7 @@ import os
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 from factoryhub.catalogue.service import MIGRATIONS as CATALOGUE_MIGRATIONS
 from factoryhub.quota.db import MIGRATIONS as QUOTA_MIGRATIONS
 from tests.harness.databases import alembic_head, site_with_databases
-from tests.harness.hub import HubProcess, wait_until
+from tests.harness.hub import HubProcess, descendants, wait_until
 
 pytestmark = [pytest.mark.hub, pytest.mark.postgres]
 
@@ -29,8 +30,11 @@ PASSWORD = f"pw-{secrets.token_hex(8)}"
 
 @pytest.fixture(scope="module")
 def databases(postgres_server) -> dict[str, str]:
-    hub = make_url(postgres_server.database()).set(password=PASSWORD).render_as_string(hide_password=False)
-    return {"hub": hub, "quota": postgres_server.database(), "catalogue": postgres_server.database()}
+    def with_password(url: str) -> str:
+        return make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
+
+    return {"hub": with_password(postgres_server.database()), "quota": with_password(postgres_server.database()),
+            "catalogue": with_password(postgres_server.database())}
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +96,17 @@ def test_no_sqlite_database_is_made(hub):
     assert made == []
 
 
-def test_the_hub_database_password_stays_out_of_the_log(hub):
+def test_database_passwords_stay_out_of_the_log_and_of_every_command_line(hub):
+    """The hub hides its own URL's password; the services get theirs through the environment, since
+    JupyterHub logs a service's command and ps shows it to every local user."""
     hub.login("admin")
     log = hub.log_path.read_text(errors="replace")
     assert "JupyterHub is now running" in log
     assert PASSWORD not in log
+    tree = [hub.proc.pid, *descendants(hub.proc.pid)]
+    assert len(tree) >= 4  # hub, proxy, quota, catalogue
+    for pid in tree:
+        assert PASSWORD.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes(), pid
 
 
 PROBE = ("import sys, sqlalchemy as sa; "
