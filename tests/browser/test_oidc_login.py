@@ -6,7 +6,6 @@ entitlements claim synced at every login, refusals explained before anything is 
 tampered state or code, PKCE and refresh of an expired access token."""
 from __future__ import annotations
 
-import os
 import pwd
 import re
 import sqlite3
@@ -15,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.harness.hub import HubProcess, wait_until
+from tests.harness.hub import SERVICE_USER, HubProcess, wait_until
 from tests.harness.oidc import CLIENT_ID, OIDCProvider
 from tests.slurm.conftest import cluster_site, edit_site
 
@@ -35,8 +34,8 @@ def low_uid_account() -> str:
                 if 0 < a.pw_uid < 1000 and a.pw_name not in ALWAYS_DENIED)
 
 
-# root is also the hub's own service user here (the test hub runs as root)
-SYSTEM_ACCOUNTS = ["root", "daemon", "nobody", pwd.getpwuid(os.geteuid()).pw_name, low_uid_account()]
+# the hub on Slurm runs as its service user (tests/harness/hub.py): a claim naming it is refused too
+SYSTEM_ACCOUNTS = ["root", "daemon", "nobody", SERVICE_USER, low_uid_account()]
 
 
 def entitlements(*groups: str) -> list[str]:
