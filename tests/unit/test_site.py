@@ -5,22 +5,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
 
 from factoryhub.cli import main as cli_main
 from factoryhub.site import EMBEDDED_DEFAULT, SiteError, load_site, parse_site
+from tests.harness.site_files import example_site, site_problems
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def example() -> dict:
-    return yaml.safe_load((REPO / "site.example.yaml").read_text())
-
-
-def problems_of(data: dict) -> list[str]:
-    with pytest.raises(SiteError) as info:
-        parse_site(data, "site.yaml")
-    return info.value.problems
+example = example_site
+problems_of = site_problems
 
 
 def test_embedded_default_is_local_loopback_sqlite():
