@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,11 @@ from traitlets.config import Configurable
 ALWAYS_DENIED = frozenset({"root", "nobody", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail",
                            "news", "uucp", "proxy", "www-data", "backup", "list", "irc", "gnats", "sshd",
                            "slurm", "munge", "mysql", "postgres", "systemd-network", "messagebus"})
+
+
+# A Unix username as sessions use it: a letter or '_' first (never '#', '%', '-' or a digit), then
+# letters, digits and '_.@-' (directory-service names such as jdoe@uni.example included).
+SESSION_USERNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.@-]{0,63}")
 
 
 def hub_service_user() -> str:
@@ -45,6 +51,9 @@ class AccountPolicy:
 
     def refusal(self, username: str, lookup: Callable[[str], pwd.struct_passwd] = pwd.getpwnam) -> str | None:
         """Why ``username`` may not run sessions, or None when it may."""
+        if not SESSION_USERNAME.fullmatch(username):
+            # sudo reads "#0" as uid 0 and "-x" as an option; digits-only names read as uids elsewhere
+            return f"{username[:40]!r} is not a username sessions may run as"
         if username in ALWAYS_DENIED or username in self.denied:
             return f"{username} is a system or service account"
         try:

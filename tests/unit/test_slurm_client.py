@@ -33,8 +33,12 @@ async def test_submit_as_another_user_uses_the_prefix_as_separate_arguments(tmp_
     client = SlurmClient(bin_dir=tmp_path, submit_prefix=(str(tmp_path / "as-user"), "{username}"))
     fake(tmp_path, "as-user", f'printf "%s\\n" "$@" > {tmp_path}/argv; shift; exec "$@"')
     fake(tmp_path, "scancel", "exit 0")
-    await client.cancel("42", "alice; rm -rf /")
-    assert (tmp_path / "argv").read_text().splitlines() == ["alice; rm -rf /", str(tmp_path / "scancel"), "42"]
+    await client.cancel("42", "jdoe@uni.example")
+    assert (tmp_path / "argv").read_text().splitlines() == ["jdoe@uni.example", str(tmp_path / "scancel"), "42"]
+    (tmp_path / "argv").unlink()
+    with pytest.raises(SlurmError, match="not a username sessions may run as"):  # never reaches a command
+        await client.cancel("42", "alice; rm -rf /")
+    assert not (tmp_path / "argv").exists()
 
 
 async def test_a_refusal_carries_command_code_and_stderr(client, tmp_path):

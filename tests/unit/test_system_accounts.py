@@ -54,7 +54,14 @@ def test_system_accounts_are_refused(name, refused):
     assert reason is not None and refused in reason
 
 
-@pytest.mark.parametrize("name", ["alice", "edge", "top", "no-unix-account"])
+@pytest.mark.parametrize("name", ["#0", "#1001", "%wheel", "-u", "1000", "a\0b", "al ice", "alice:x", "", "../root",
+                                  "x" * 65])
+def test_names_that_tools_would_read_as_something_else_are_refused(name):
+    reason = AccountPolicy().refusal(name, lookup(ACCOUNTS))
+    assert reason is not None and "is not a username sessions may run as" in reason
+
+
+@pytest.mark.parametrize("name", ["alice", "edge", "top", "no-unix-account", "jdoe@uni.example", "_svc.x"])
 def test_personal_accounts_and_names_without_unix_account_pass(name):
     assert AccountPolicy().refusal(name, lookup(ACCOUNTS)) is None
 
