@@ -135,6 +135,16 @@ def _configure_services(c, loaded: LoadedSite) -> None:
                  [sys.executable, "-m", "factoryhub.orphan_guard",
                   f"--timeout={culler.timeout_minutes * 60}", f"--cull-every={culler.every_seconds}"],
                  "Stop idle servers", ["list:users", "read:users:activity", "read:servers", "delete:servers"])
+    # Sessions tell the hub of their activity (a busy GPU included, factoryhub_lab.gpu_activity) often
+    # enough that the culler never stops an active one: four times per timeout, at most every 5 min.
+    report = activity_interval_seconds(culler.timeout_minutes * 60)
+    c.Spawner.environment.update({"JUPYTERHUB_ACTIVITY_INTERVAL": str(report),
+                                  "FACTORYHUB_GPU_SAMPLE_SECONDS": str(report)})
+
+
+def activity_interval_seconds(timeout_seconds: int) -> int:
+    """How often a session reports activity for an idle timeout of ``timeout_seconds``."""
+    return max(10, min(300, timeout_seconds // 4))
 
 
 def _add_service(c, name: str, command: list[str], description: str, scopes: list[str]) -> None:

@@ -92,7 +92,7 @@ def test_scaling_out_notebook_runs_inside_a_session_within_the_quota(hub, slurm_
     assert f"project {ACCOUNT}" in said
     assert "1.25 GPU-hours left" in said
     assert "Budget allows 2 of the 3 workers wanted" in said
-    assert "#SBATCH -A sme-visionai" in said and "#SBATCH --gres=gpu:1" in said
+    assert "#SBATCH -A sme-visionai" in said and "#SBATCH --gres=gpu:h100:1" in said
     assert "2 workers connected" in said
     assert f"Dashboard: {env['JUPYTERHUB_SERVICE_PREFIX'].rstrip('/')}/proxy/" in said
 

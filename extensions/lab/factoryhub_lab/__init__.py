@@ -32,7 +32,13 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 def _load_jupyter_server_extension(server_app: ServerApp) -> None:
     """Register the REST handlers under the server's base_url."""
+    from .gpu_activity import GpuActivity
     from .handlers import setup_handlers
 
     setup_handlers(server_app.web_app)
     server_app.log.info("factoryhub_lab %s: handlers registered", __version__)
+    activity = GpuActivity.for_session(server_app.web_app.settings)
+    if activity is not None:  # a busy GPU keeps the session from being culled as idle
+        activity.start()
+        server_app.log.info("factoryhub_lab: GPU activity of GPUs %r sampled every %.0f s with %s",
+                            activity.gpus, activity.interval, activity.nvidia_smi)
