@@ -246,8 +246,9 @@ StorageLoc=slurm_acct_db
 def spawn(state: State, name: str, argv: list[str]) -> None:
     """Start a foreground daemon in its own session; its pid goes into the state file."""
     log = open(paths()["log"] / f"{name}.out", "ab")
+    # cwd "/": a daemon outlives the checkout that started it, and job steps inherit its folder
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=slurm_env(), start_new_session=True)
+                            env=slurm_env(), start_new_session=True, cwd="/")
     state.pids[name] = proc.pid
     state.save()
 

@@ -43,7 +43,9 @@ def test_the_systemd_unit_kills_the_whole_group_and_keeps_sudo_working():
                         "/var/lib/factoryhub")
     lines = set(text.splitlines())
     assert {"User=factoryhub", "KillMode=control-group", "Restart=on-failure", "ProtectSystem=strict",
-            "ReadWritePaths=/var/lib/factoryhub", "NoNewPrivileges=no",
+            "ReadWritePaths=/var/lib/factoryhub -/run/sudo", "NoNewPrivileges=no",
+            "Environment=PATH=/opt/factoryhub/hub-env/bin:/opt/factoryhub/hub-env/bin/../proxy/node_modules/.bin:"
+            "/usr/bin:/bin",
             "Environment=FACTORYHUB_SITE=/etc/factoryhub/site.yaml"} <= lines
     assert "ExecStart=/opt/factoryhub/hub-env/bin/python -m jupyterhub -f /etc/factoryhub/jupyterhub_config.py" \
         in lines
@@ -53,6 +55,6 @@ def test_the_cli_prints_them_and_names_a_bad_value(capsys):
     assert cli_main(["sudoers", "--users-group", "hpc-users"]) == 0
     assert "(%hpc-users) NOPASSWD" in capsys.readouterr().out
     assert cli_main(["systemd-unit", "--state-dir", "/srv/fh"]) == 0
-    assert "ReadWritePaths=/srv/fh" in capsys.readouterr().out
+    assert "ReadWritePaths=/srv/fh -/run/sudo" in capsys.readouterr().out
     assert cli_main(["sudoers", "--service-user", "Bad User"]) == 2
     assert "service user: 'Bad User' is not allowed" in capsys.readouterr().err
