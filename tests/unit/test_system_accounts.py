@@ -148,3 +148,14 @@ def test_example_site_still_loads():
     data = yaml.safe_load((REPO / "site.example.yaml").read_text())
     assert parse_site(data, "site.yaml").account_policy.min_uid == 1000
     assert os.geteuid() != 0 or parse_site(data, "site.yaml").account_policy.refusal("root")
+
+
+def test_check_site_refuses_local_accounts_on_a_published_hub():
+    data = example()
+    data["hub"]["public_url"] = "https://hub.factory.example.eu/"  # loopback bind, behind a reverse proxy
+    with pytest.raises(SiteError) as info:
+        parse_site(data, "site.yaml")
+    assert any(p.startswith("hub.public_url: 'https://hub.factory.example.eu/' is not allowed — local accounts are "
+                            "for development") for p in info.value.problems), info.value.problems
+    data["hub"]["public_url"] = "http://127.0.0.1:8000/"
+    assert parse_site(data, "site.yaml").hub.public_url == "http://127.0.0.1:8000/"

@@ -72,6 +72,11 @@ def cross_check(site: Site) -> list[tuple[str, object, str]]:
     if site.auth.kind == "local" and not _loopback(site.hub.bind_url):
         problems.append(("hub.bind_url", site.hub.bind_url,
                          "local accounts are for development: bind to 127.0.0.1 or use auth.kind: oidc"))
+    if site.auth.kind == "local" and site.hub.public_url and not _loopback(site.hub.public_url):
+        # loopback behind a reverse proxy is still published: its generated passwords are no login
+        problems.append(("hub.public_url", site.hub.public_url,
+                         "local accounts are for development: a hub reached at a public address needs "
+                         "auth.kind: oidc"))
     if site.hub.min_uid > site.hub.max_uid:
         problems.append(("hub.min_uid", site.hub.min_uid, f"must be <= hub.max_uid ({site.hub.max_uid})"))
     policy = site.account_policy
