@@ -69,3 +69,20 @@ def test_the_catalogue_is_searched_as_the_user(hub):
     refused = lab(hub, "catalogue/entries/genomics-variant-calls-cohort/requests", method="POST",
                   json={"justification": "short", "acknowledge_terms": restricted.json()["terms_sha256"]})
     assert refused.status_code == 400 and refused.json()["field"] == "justification"
+
+
+def test_the_starter_notebooks_land_in_the_home_once_and_edits_are_kept(hub):
+    """The launcher card's call: the packaged notebooks and generators are copied; a second call keeps
+    the user's edited copy and only restores what is missing."""
+    home = hub.state_dir / "homes" / "researcher" / "factoryhub-starter"
+    first = lab(hub, "starter", method="POST")
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["folder"] == "factoryhub-starter" and body["kept"] == []
+    assert {"01-cupy-basics.ipynb", "04-scaling-out-with-dask.ipynb", "data/make_sensor_data.py"} <= set(body["copied"])
+    (home / "01-cupy-basics.ipynb").write_text('{"cells": [], "edited": true}')
+    (home / "data" / "make_sensor_data.py").unlink()
+    again = lab(hub, "starter", method="POST").json()
+    assert again["copied"] == ["data/make_sensor_data.py"] and "01-cupy-basics.ipynb" in again["kept"]
+    assert '"edited": true' in (home / "01-cupy-basics.ipynb").read_text()
+    assert requests.post(f"{hub.url}/user/researcher/factoryhub/api/starter", timeout=30).status_code in (302, 403)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -16,6 +17,8 @@ from tornado import web
 
 from .services import CATALOGUE, QUOTA, Answer, ServiceClient
 from .session import Session
+from .starter import FOLDER as STARTER_FOLDER
+from .starter import copy_starter, starter_source
 
 ENTRY_ID = r"(?P<entry_id>[a-z0-9][a-z0-9._-]{0,99})"
 SEARCH_PARAMETERS = ("q", "kind", "access", "theme", "licence", "format", "usable", "limit", "offset")
@@ -100,6 +103,23 @@ class AccessRequestHandler(FactoryHubHandler):
                                             method="POST", body=body))
 
 
+class StarterHandler(FactoryHubHandler):
+    """Copy FactoryHub's starter notebooks into ``~/factoryhub-starter`` (the server's root), never over
+    a file the user already has; answers what was copied and what was kept."""
+
+    @web.authenticated
+    def post(self):
+        root = Path(self.contents_manager.root_dir)
+        try:
+            done = copy_starter(starter_source(dict(os.environ)), root / STARTER_FOLDER)
+        except FileNotFoundError as err:
+            raise web.HTTPError(404, str(err)) from None
+        except FileExistsError as err:
+            raise web.HTTPError(409, str(err)) from None
+        self.log.info("Starter notebooks: %d copied, %d kept in %s", len(done.copied), len(done.kept), STARTER_FOLDER)
+        self.finish(json.dumps({"folder": STARTER_FOLDER, "copied": done.copied, "kept": done.kept}))
+
+
 def setup_handlers(web_app) -> None:
     """Register the extension's API routes under ``<base_url>/factoryhub/api`` with a client for the hub's services."""
     settings = web_app.settings
@@ -115,4 +135,5 @@ def setup_handlers(web_app) -> None:
         (url_path_join(base, "catalogue", "entries", ENTRY_ID), EntryHandler),
         (url_path_join(base, "catalogue", "entries", ENTRY_ID, "snippets"), SnippetsHandler),
         (url_path_join(base, "catalogue", "entries", ENTRY_ID, "requests"), AccessRequestHandler),
+        (url_path_join(base, "starter"), StarterHandler),
     ])

@@ -3,11 +3,13 @@
  * dataset catalogue, from the site's services through the session's own server.
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILauncher } from '@jupyterlab/launcher';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { listIcon, tableRowsIcon } from '@jupyterlab/ui-components';
 
 import { CataloguePanel } from './catalogue';
 import { QuotaPanel } from './quota';
+import { STARTER_COMMAND, addStarterCommand } from './starter';
 import { WalltimeItem } from './walltimeItem';
 
 const panels: JupyterFrontEndPlugin<void> = {
@@ -37,4 +39,15 @@ const walltime: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panels, walltime];
+const starter: JupyterFrontEndPlugin<void> = {
+  id: '@factoryhub/lab:starter',
+  description: 'A launcher card that copies the starter notebooks into the home folder.',
+  autoStart: true,
+  optional: [ILauncher],
+  activate: (app: JupyterFrontEnd, launcher: ILauncher | null) => {
+    addStarterCommand(app);
+    launcher?.add({ command: STARTER_COMMAND, category: 'FactoryHub', rank: 0 });
+  }
+};
+
+export default [panels, walltime, starter];
