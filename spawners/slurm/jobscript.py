@@ -11,11 +11,14 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from factoryhub.site.model import BIND, MODULE
+
 _TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,127}$")  # what may follow an #SBATCH option
 _PATH = re.compile(r"^/[A-Za-z0-9_./%+-]{0,1023}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
-_MODULE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+/-]{0,127}$")
-_BIND = re.compile(r"^/[A-Za-z0-9_./+-]{0,255}(:/[A-Za-z0-9_./+-]{0,255}(:(ro|rw))?)?$")
+# the site model's patterns, checked again here (defence in depth), from their one home
+_MODULE = re.compile(MODULE)
+_BIND = re.compile(BIND)
 JOB_NAME_PREFIX = "fh-"
 COMMENT_PREFIX = "factoryhub"
 
