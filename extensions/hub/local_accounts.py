@@ -16,6 +16,7 @@ from jupyterhub.auth import Authenticator
 from traitlets import Dict, Unicode
 
 from .system_accounts import AccountPolicyConfig
+from .workshop_login import WorkshopLoginMixin
 
 CREDENTIALS_FILE = "local-credentials.json"
 
@@ -34,7 +35,7 @@ def ensure_credentials(state_dir: Path, names: list[str]) -> dict[str, str]:
     return creds
 
 
-class LocalAccountsAuthenticator(AccountPolicyConfig, Authenticator):
+class LocalAccountsAuthenticator(WorkshopLoginMixin, AccountPolicyConfig, Authenticator):
     """Password login against the generated local credentials."""
 
     passwords = Dict(

@@ -38,6 +38,7 @@ from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 
 from .system_accounts import AccountPolicyConfig, refusal_message
+from .workshop_login import WorkshopLoginMixin
 
 STATE_KEY = "factoryhub"  # our part of the (encrypted) auth_state
 MAX_GROUPS = 200  # a provider listing more than this is misconfigured, not generous
@@ -206,7 +207,7 @@ class FactoryHubLogoutHandler(OAuthLogoutHandler):
             self.db.commit()
 
 
-class FactoryHubOIDCAuthenticator(AccountPolicyConfig, GenericOAuthenticator):
+class FactoryHubOIDCAuthenticator(WorkshopLoginMixin, AccountPolicyConfig, GenericOAuthenticator):
     """Institutional login: claims to a Unix username, groups and roles; system accounts refused."""
 
     callback_handler = FactoryHubCallbackHandler

@@ -10,10 +10,7 @@ from .oidc import DiscoveryError, FactoryHubOIDCAuthenticator, discover, load_us
 from .site import LoadedSite, SiteError
 
 CRYPT_KEY_FILE = "auth-state-crypt-key"
-TRAINER_ROLE = "factoryhub-trainer"
 # Trainers see who is in a workshop and whether their sessions run; they cannot enter them.
-TRAINER_SCOPES = ["list:users", "read:users:name", "read:users:groups", "read:users:activity", "read:servers",
-                  "read:groups"]
 
 
 def crypt_key(loaded: LoadedSite) -> bytes | None:
@@ -71,7 +68,3 @@ def configure_oidc(c, loaded: LoadedSite) -> None:
     key = crypt_key(loaded)
     if key is not None:
         c.CryptKeeper.keys = [key]
-    if auth.trainer_groups:
-        c.JupyterHub.load_roles.append({"name": TRAINER_ROLE, "description": "Workshop trainers: see who takes "
-                                        "part and whether their sessions run", "scopes": TRAINER_SCOPES,
-                                        "groups": list(auth.trainer_groups)})

@@ -37,21 +37,23 @@ def service_url(bind_url: str) -> str:
     return f"http://{host}:{port}"
 
 
-def sessions_token(state: Path) -> str:
-    """The hub's token for the quota service's sessions identity, created (mode 0600) in ``state`` on first use."""
-    path = state / TOKEN_FILE
+def sessions_token(state: Path, name: str = TOKEN_FILE) -> str:
+    """A token of one of the hub's own identities (the quota service's sessions identity by default),
+    created (mode 0600) in ``state`` on first use."""
+    path = state / name
     if not path.exists():
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-def configure_quota(c, loaded: LoadedSite) -> list[str]:
-    """Configure the service; returns the scopes every user needs to read their own projects."""
+def configure_quota(c, loaded: LoadedSite) -> tuple[list[str], str | None]:
+    """Configure the service; returns the scopes every user needs to read their own projects, and
+    the address of its API for other hub-side callers (None when the service is off)."""
     site, state = loaded.site, loaded.state_dir
     quota = site.services.quota
     if not quota.enabled:
-        return []
+        return [], None
     url = service_url(quota.bind_url)
     slurm = site.sessions.backend == "slurm"
     command = [sys.executable, "-m", "factoryhub.quota.service",
@@ -74,8 +76,9 @@ def configure_quota(c, loaded: LoadedSite) -> list[str]:
         {"name": SESSIONS_IDENTITY, "description": "The hub's session spawner: budget holds",
          "scopes": ["custom:quota:holds", "custom:quota:read", access], "services": [SESSIONS_IDENTITY]},
     ])
+    api_url = f"{url}/services/{SERVICE}/api/v1/"
     if slurm and quota.enforce_at_spawn:
-        c.SlurmSessionSpawner.quota_url = f"{url}/services/{SERVICE}/api/v1/"
+        c.SlurmSessionSpawner.quota_url = api_url
         c.SlurmSessionSpawner.quota_token = sessions_token(state)
         c.SlurmSessionSpawner.unregistered_accounts = quota.unregistered_accounts
-    return [access, f"read:services!service={SERVICE}"]
+    return [access, f"read:services!service={SERVICE}"], api_url

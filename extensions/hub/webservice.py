@@ -119,6 +119,24 @@ def first_problem(err: ValidationError) -> tuple[str, str]:
     return field, re.sub(r"^Value error, ", "", problem["msg"])
 
 
+def read_body(raw: bytes, schema: type[BaseModel]):
+    """A request body as ``schema``, read as strictly as the OpenAPI document types it (a number
+    is no string, a date is ``YYYY-MM-DD``); an :class:`ApiError` 400 naming the first problem."""
+    if not raw:
+        raise ApiError(400, "a JSON body is required")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ApiError(400, f"the body is not JSON ({err.msg if hasattr(err, 'msg') else err})") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    try:
+        return schema.model_validate_json(raw, strict=True)
+    except ValidationError as err:
+        field, reason = first_problem(err)
+        raise ApiError(400, f"{field}: {reason}", field) from None
+
+
 def authenticated(method):
     """web.authenticated, but answering an API's JSON 401 instead of redirecting to a login page."""
     @functools.wraps(method)
@@ -200,21 +218,8 @@ class JsonHandler(HubOAuthenticated, JsonErrors):
         return text
 
     def body(self, schema: type[BaseModel]):
-        """The request body as ``schema``, read as strictly as the OpenAPI document types it
-        (a number is no string, a date is ``YYYY-MM-DD``); a 400 naming the first problem."""
-        if not self.request.body:
-            raise ApiError(400, "a JSON body is required")
-        try:
-            data = json.loads(self.request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ApiError(400, f"the body is not JSON ({err.msg if hasattr(err, 'msg') else err})") from None
-        if not isinstance(data, dict):
-            raise ApiError(400, "the body must be a JSON object")
-        try:
-            return schema.model_validate_json(self.request.body, strict=True)
-        except ValidationError as err:
-            field, reason = first_problem(err)
-            raise ApiError(400, f"{field}: {reason}", field) from None
+        """The request body as ``schema`` (:func:`read_body`), or a 400 naming the first problem."""
+        return read_body(self.request.body, schema)
 
     def answer(self, payload, status: int = 200, content_type: str = "application/json") -> None:
         self.set_status(status)

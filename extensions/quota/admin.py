@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .balances import find_project
 from .ledger import hours, to_seconds
-from .models import Allocation, AuditEntry, Member, Project
+from .models import Allocation, AuditEntry, Hold, Member, Project, UsageRecord
 from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate, ProjectUpdate
 
 
@@ -71,6 +71,22 @@ def update_project(session: Session, actor: str, account: str, body: ProjectUpda
     session.flush()
     _audit(session, actor, "update", "project", account, before, project_record(project))
     return project
+
+
+def delete_project(session: Session, actor: str, account: str) -> dict:
+    """Delete a project that has never been used (no usage, no hold), e.g. a workshop's whose
+    creation was undone, and audit it; Conflict once anything was charged to it: the ledger
+    keeps every project that has usage."""
+    project = _project(session, account)
+    if session.scalar(select(UsageRecord.id).where(UsageRecord.account == account).limit(1)) is not None:
+        raise Conflict("account", f"project {account} has usage records: the ledger keeps it")
+    if session.scalar(select(Hold.id).where(Hold.project_id == project.id).limit(1)) is not None:
+        raise Conflict("account", f"project {account} has session holds: the ledger keeps it")
+    before = project_record(project)
+    session.delete(project)
+    session.flush()
+    _audit(session, actor, "delete", "project", account, before, None)
+    return before
 
 
 def set_member(session: Session, actor: str, account: str, username: str, member: bool) -> Project:

@@ -112,7 +112,7 @@ class ProjectsHandler(ApiHandler):
 
 
 class ProjectHandler(ApiHandler):
-    """GET projects/{account}: one project with its usage per day; PATCH: change it."""
+    """GET projects/{account}: one project with its usage per day; PATCH: change it; DELETE: remove an unused one."""
     @authenticated
     def get(self, account):
         now = utcnow()
@@ -130,6 +130,14 @@ class ProjectHandler(ApiHandler):
         body = self.body(ProjectUpdate)
         with self.db.write() as session:
             record = admin.project_record(self.apply(admin.update_project, session, account, body))
+        self.answer(record)
+
+
+    @authenticated
+    def delete(self, account):
+        self.require(ADMIN)
+        with self.db.write() as session:
+            record = self.apply(admin.delete_project, session, account)
         self.answer(record)
 
 

@@ -32,6 +32,7 @@ SOURCES = {
     "spawners": "factoryhub.spawners",
     "extensions/quota": "factoryhub.quota",
     "extensions/catalogue": "factoryhub.catalogue",
+    "extensions/workshops": "factoryhub.workshops",
     "extensions/lab/factoryhub_lab": "factoryhub_lab",
 }
 
@@ -41,15 +42,18 @@ LAYERS = {
     "spawners": "factoryhub.spawners",
     "quota": "factoryhub.quota",
     "catalogue": "factoryhub.catalogue",
+    "workshops": "factoryhub.workshops",
     "lab": "factoryhub_lab",
 }
 
 # layer -> the layers it must not import, and why (shown with every violation)
 FORBIDDEN = {
-    "spawners": ({"quota", "catalogue"}, "the compute layer knows the services only through their REST contracts"),
-    "quota": ({"catalogue"}, "services never import each other"),
-    "catalogue": ({"quota"}, "services never import each other"),
-    "lab": ({"core", "spawners", "quota", "catalogue"},
+    "spawners": ({"quota", "catalogue", "workshops"},
+                 "the compute layer knows the services only through their REST contracts"),
+    "quota": ({"catalogue", "workshops"}, "services never import each other"),
+    "catalogue": ({"quota", "workshops"}, "services never import each other"),
+    "workshops": ({"quota", "catalogue"}, "services never import each other"),
+    "lab": ({"core", "spawners", "quota", "catalogue", "workshops"},
             "the user-side distribution is installed without the hub; it talks to the services over REST"),
 }
 

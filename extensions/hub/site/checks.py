@@ -102,6 +102,24 @@ def cross_check(site: Site) -> list[tuple[str, object, str]]:
     if catalogue.enabled and catalogue.directory is not None and not catalogue.directory.is_dir():
         problems.append(("services.catalogue.directory", str(catalogue.directory),
                          "must be an existing folder of catalogue entries"))
+    problems.extend(_workshop_problems(site))
+    return problems
+
+
+def _workshop_problems(site: Site) -> list[tuple[str, object, str]]:
+    """Workshop profiles must exist; pool accounts must be unique and never system accounts."""
+    problems, settings, known = [], site.services.workshops, {p.id for p in site.profiles}
+    for j, profile in enumerate(settings.profiles):
+        if profile not in known:
+            problems.append((f"services.workshops.profiles[{j}]", profile, "must be one of " + ", ".join(known)))
+    policy = site.account_policy
+    for j, name in enumerate(settings.pool_accounts):
+        if name in settings.pool_accounts[:j]:
+            problems.append((f"services.workshops.pool_accounts[{j}]", name, "must be unique"))
+        refused = policy.refusal(name)
+        if refused:
+            problems.append((f"services.workshops.pool_accounts[{j}]", name, f"must not be a system account: "
+                             f"{refused}"))
     return problems
 
 

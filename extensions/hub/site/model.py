@@ -122,6 +122,9 @@ class Databases(Section):
         description="SQLAlchemy URL of the allocations ledger; {state_dir} is expanded. "
         "PostgreSQL in production, e.g. postgresql+psycopg://quota@db/quota.",
     )
+    workshops: str = Field(
+        "sqlite:///{state_dir}/workshops.sqlite",
+        description="SQLAlchemy URL of the workshops, their participants and audit trail; {state_dir} is expanded.")
     catalogue: str = Field(
         "sqlite:///{state_dir}/catalogue.sqlite",
         description="SQLAlchemy URL of the catalogue's access requests and audit trail; {state_dir} is expanded. "
@@ -382,12 +385,36 @@ class CatalogueSettings(Section):
     publisher_url: str = Field("", max_length=500, description="The publisher's web page (DCAT-AP export).")
 
 
+class WorkshopsSettings(Section):
+    """Training workshops (Slurm sessions only): trainers create them, participants join with codes."""
+
+    enabled: bool = Field(True, description="Run the workshops service (below /services/factoryhub-workshops/) "
+                          "when sessions run on Slurm.")
+    bind_url: ServiceBindURL = Field(
+        "http://127.0.0.1:0", description="Where the service listens (the hub proxies to it); port 0: a free "
+        "port chosen when the hub starts.")
+    profiles: list[Slug] = Field(
+        [], description="Profiles a workshop may use (ids from profiles); empty: every profile.")
+    trainers: list[UnixName] = Field(
+        [], description="Hub users who may create workshops, besides the hub's admins and auth.trainer_groups.")
+    pool_accounts: list[UnixName] = Field(
+        [], max_length=2000, description="Pre-provisioned training Unix accounts (members of the sessions' users "
+        "group, uids in hub.min_uid..max_uid) lent one per participant who has no account, e.g. [train01, "
+        "train02]. Their login ends with the workshop.")
+    pool_home_policy: Literal["keep"] = Field(
+        "keep", description="A pool account's home at the end of its workshop: keep (the participant's files stay; "
+        "the account is lent again only after an admin frees it, docs/workshops.md).")
+    expire_every_seconds: int = Field(
+        30, ge=1, le=3600, description="How often the service looks for workshops whose end has come.")
+
+
 class Services(Section):
     """Hub-managed services."""
 
     idle_culler: IdleCuller = Field(IdleCuller(), description="Stops servers nobody uses.")
     quota: Quota = Field(Quota(), description="GPU-hour allocations, usage and holds.")
     catalogue: CatalogueSettings = Field(CatalogueSettings(), description="Datasets and models, with lawful access.")
+    workshops: WorkshopsSettings = Field(WorkshopsSettings(), description="Training workshops in one action.")
 
 
 class Site(Section):

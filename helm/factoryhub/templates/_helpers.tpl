@@ -74,7 +74,8 @@ the paths of mounted files). values.schema.json refuses those keys in values.sit
   "slurm" (dict "conf" (printf "/etc/slurm/%s" .Values.slurm.confSecret.key))
   "services" (dict
     "quota" (dict "bind_url" "http://127.0.0.1:10101")
-    "catalogue" (dict "bind_url" "http://127.0.0.1:10102")) -}}
+    "catalogue" (dict "bind_url" "http://127.0.0.1:10102")
+    "workshops" (dict "bind_url" "http://127.0.0.1:10103")) -}}
 {{- toYaml (mergeOverwrite $site $owned) -}}
 {{- end -}}
 
