@@ -37,7 +37,8 @@ def workshop_profiles(loaded: LoadedSite) -> list[dict]:
     """The profiles a workshop may use, as the service needs them (id, title, GPUs, price)."""
     site = loaded.site
     allowed = set(site.services.workshops.profiles) or {p.id for p in site.profiles}
-    return [{"id": p.id, "title": p.title, "gpus": p.gpus, "price": p.price} for p in site.profiles
+    return [{"id": p.id, "title": p.title, "gpus": p.gpus, "price": p.price, "partition": p.partition}
+            for p in site.profiles
             if p.id in allowed]
 
 
@@ -50,7 +51,8 @@ def configure_workshops(c, loaded: LoadedSite, quota_url: str | None, login_toke
     command = [sys.executable, "-m", "factoryhub.workshops.service", f"--quota-url={quota_url}",
                f"--profiles={json.dumps(workshop_profiles(loaded))}",
                f"--pool-accounts={json.dumps(list(settings.pool_accounts))}",
-               f"--home-policy={settings.pool_home_policy}", f"--expire-every={settings.expire_every_seconds}",
+               f"--home-policy={settings.pool_home_policy}", f"--archive-dir={settings.pool_archive_dir or ''}",
+               f"--expire-every={settings.expire_every_seconds}",
                f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}",
                f"--site-name={site.name}"]
     c.JupyterHub.custom_scopes.update(SCOPES)

@@ -1,10 +1,10 @@
 """The end of a workshop: what it made is removed, the ledger keeps its usage, the report is kept.
 
 In order: participants' servers are stopped; the report is taken from the ledger (after an
-accounting import); participants leave the hub group, the training account and the project;
-pool accounts' hub users are deleted and their leases end (their homes as the site's policy
-says: ``keep`` leaves them, and the account is lent again only after an admin frees it); the
-reservation, the group, the Slurm account and the join codes go. Each step is repeatable:
+accounting import); the reservation goes; pool accounts' homes are dealt with as the site's
+policy says (pool_homes.py: kept, cleaned or archived); participants leave the training
+account and the project, pool accounts' hub users are deleted; the group, the Slurm account
+and the join codes go, and pool accounts whose homes were cleaned are free again. Each step is repeatable:
 a step that fails leaves the workshop ``ending`` with the problem recorded, and the next
 pass (or the trainer's retry) carries on from there.
 """
@@ -23,6 +23,7 @@ from .dashboard import current_report, participants
 from .models import JoinCode, ParticipantKind, PoolLease, Workshop, WorkshopState
 from .parts import Parts
 from .plan import names
+from .pool_homes import clean_script, run_clean_jobs
 
 log = logging.getLogger(__name__)
 STOP_CONCURRENCY = 8
@@ -60,13 +61,15 @@ async def end(parts: Parts, workshop_id: str, actor: str) -> dict:
         await stop_sessions(parts, [*usernames, workshop.trainer])
         await _wait_for_jobs_to_end(parts, workshop.account)
         report = await current_report(parts, workshop)
+        if workshop.reservation:
+            await parts.slurm.delete_reservation(workshop.reservation)
+        freed, kept = await _deal_with_pool_homes(parts, workshop, [p.username for p in people
+                                                                     if p.kind == ParticipantKind.pool])
         for person in people:
             await parts.slurm.remove_user(person.username, workshop.account)
             if person.kind == ParticipantKind.pool:
                 await _delete_hub_user(parts, person.username)
             await _quota_member(parts, workshop.account, person.username)
-        if workshop.reservation:
-            await parts.slurm.delete_reservation(workshop.reservation)
         await _delete_group(parts, called.group)
         await parts.slurm.remove_user(workshop.trainer, workshop.account)
         await parts.slurm.delete_account(workshop.account)
@@ -80,14 +83,32 @@ async def end(parts: Parts, workshop_id: str, actor: str) -> dict:
     with parts.db.write() as session:
         row = session.get(Workshop, workshop_id)
         session.execute(delete(JoinCode).where(JoinCode.workshop_id == workshop_id))
-        if parts.pool.home_policy == "keep":
-            # the homes are kept: the accounts stay lent (expired) until an admin frees them
-            pass
-        row.state, row.report, row.ended_at, row.problem = WorkshopState.ended, report, parts.clock(), ""
+        for account in freed:
+            lease = session.get(PoolLease, account)
+            if lease is not None and lease.workshop_id == workshop_id:
+                session.delete(lease)
+        problem = "; ".join(f"{a}: home not cleaned ({why}), an admin frees it" for a, why in kept.items())
+        row.state, row.report, row.ended_at, row.problem = WorkshopState.ended, report, parts.clock(), problem
         records.audit(session, actor, "ended", workshop_id, {"total_gpu_hours": report["total_gpu_hours"]})
     log.info("Workshop %s ended by %s: %d participants, %.4f GPU-hours", workshop_id, actor, len(people),
              report["total_gpu_hours"])
     return report
+
+
+async def _deal_with_pool_homes(parts: Parts, workshop: Workshop, accounts: list[str]) -> tuple[list[str], dict]:
+    """Clean (or archive) the pool accounts' homes per the policy: (accounts now free, account -> why not)."""
+    policy = parts.pool.home_policy
+    if policy == "keep" or not accounts:
+        return [], {}
+    partition = parts.profiles[workshop.profile].partition if workshop.profile in parts.profiles else "cpu"
+    archive_dir = parts.pool.archive_dir if policy == "archive" else None
+    scripts = {a: clean_script(workshop.id, a, workshop.account, partition, archive_dir) for a in accounts}
+    states = await run_clean_jobs(parts.slurm.client, scripts)
+    freed = [a for a, state in states.items() if state == "COMPLETED"]
+    kept = {a: state for a, state in states.items() if state != "COMPLETED"}
+    for account, state in kept.items():
+        log.warning("Home of pool account %s (workshop %s) not cleaned: %s", account, workshop.id, state)
+    return freed, kept
 
 
 async def _wait_for_jobs_to_end(parts: Parts, account: str, attempts: int = 60) -> None:

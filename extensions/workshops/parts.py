@@ -18,13 +18,15 @@ class ProfileInfo:
     title: str
     gpus: int
     price: float
+    partition: str = "gpu"
 
 
 @dataclass(frozen=True)
 class Pool:
     """The site's pre-provisioned training Unix accounts and what happens to their homes."""
     accounts: tuple[str, ...] = ()
-    home_policy: str = "keep"  # keep: a used account is handed out again only after an admin frees it
+    home_policy: str = "keep"  # keep | clean | archive (pool_homes.py)
+    archive_dir: str | None = None  # where ``archive`` packs homes
 
 
 @dataclass

@@ -115,13 +115,15 @@ def slurm_time(moment: dt.datetime, zone: dt.tzinfo) -> str:
 
 
 def reservation_create_argv(scontrol: str, name: str, account: str, nodes: str, starts_at: dt.datetime,
-                            ends_at: dt.datetime, zone: dt.tzinfo) -> list[str]:
-    """scontrol's argv to reserve ``nodes`` for ``account`` during the window.
+                            ends_at: dt.datetime, zone: dt.tzinfo, now: dt.datetime) -> list[str]:
+    """scontrol's argv to reserve ``nodes`` for ``account`` during the window (from now, when the
+    window has begun: Slurm refuses a start in the past).
 
     Slurm 22.05 cannot reserve GRES (GPUs) on their own, so whole nodes are reserved.
     IGNORE_JOBS: jobs already running there may end inside the window rather than block the
     reservation (it is made days ahead; a job's walltime would otherwise forbid it)."""
-    return [scontrol, "create", "reservation", f"ReservationName={name}", f"StartTime={slurm_time(starts_at, zone)}",
+    start = "now" if starts_at <= now else slurm_time(starts_at, zone)
+    return [scontrol, "create", "reservation", f"ReservationName={name}", f"StartTime={start}",
             f"EndTime={slurm_time(ends_at, zone)}", f"Nodes={nodes}", f"Accounts={account}", "Flags=IGNORE_JOBS"]
 
 

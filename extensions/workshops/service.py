@@ -45,9 +45,12 @@ class WorkshopsService(Application):
                        '"gpus": 1, "price": 1.0}].')
     pool_accounts = Unicode("[]", config=True, help="Pre-provisioned training Unix accounts lent to participants "
                             'without an account, as JSON: ["train01", "train02"].')
-    home_policy = Enum(["keep"], "keep", config=True,
-                       help="What happens to a pool account's home at the end: keep (an admin frees the account "
-                       "for the next workshop after dealing with it).")
+    home_policy = Enum(["keep", "clean", "archive"], "keep", config=True,
+                       help="A pool account's home at its workshop's end: keep (an admin frees the account after "
+                       "dealing with it), clean (emptied by a job as the account, then lent again) or archive "
+                       "(packed into archive_dir first).")
+    archive_dir = Unicode("", config=True, help="Where the archive policy packs pool homes, e.g. "
+                          "/srv/factoryhub/workshop-archives (writable by the pool accounts, not listable by them).")
     expire_every = Float(30.0, config=True, help="Seconds between two looks for workshops whose end has come.")
     slurm_conf = Unicode("", config=True, help="slurm.conf to use (Slurm's default when empty).")
     slurm_bin_dir = Unicode("", config=True, help="Directory of sacctmgr/scontrol/squeue (PATH when empty).")
@@ -55,6 +58,7 @@ class WorkshopsService(Application):
 
     aliases = {"quota-url": "WorkshopsService.quota_url", "profiles": "WorkshopsService.profiles",
                "pool-accounts": "WorkshopsService.pool_accounts", "home-policy": "WorkshopsService.home_policy",
+               "archive-dir": "WorkshopsService.archive_dir",
                "expire-every": "WorkshopsService.expire_every", "slurm-conf": "WorkshopsService.slurm_conf",
                "slurm-bin-dir": "WorkshopsService.slurm_bin_dir", "site-name": "WorkshopsService.site_name"}
 
@@ -63,13 +67,14 @@ class WorkshopsService(Application):
                              slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None, timeout=30.0)
         token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         profiles = {p["id"]: ProfileInfo(p["id"], p.get("title", p["id"]), int(p.get("gpus", 0)),
-                                         float(p.get("price", 1.0))) for p in json.loads(self.profiles)}
+                                         float(p.get("price", 1.0)), p.get("partition", "gpu"))
+                    for p in json.loads(self.profiles)}
         db = Database(self.db_url, MIGRATIONS)
         db.upgrade()
         return Parts(db=db, slurm=TrainingSlurm(client),
                      hub=RestClient(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"), token),
                      quota=RestClient(self.quota_url, token), profiles=profiles,
-                     pool=Pool(tuple(json.loads(self.pool_accounts)), self.home_policy))
+                     pool=Pool(tuple(json.loads(self.pool_accounts)), self.home_policy, self.archive_dir or None))
 
     def make_app(self, parts: Parts, prefix: str) -> web.Application:
         handlers = [(rf"{prefix}oauth_callback", HubOAuthCallbackHandler), *api.routes(prefix, parts),

@@ -60,7 +60,7 @@ class TrainingSlurm:
     async def create_reservation(self, name: str, account: str, nodes: str, starts_at: dt.datetime,
                                  ends_at: dt.datetime) -> None:
         await self.client.run(reservation_create_argv(self.client._exe("scontrol"), name, account, nodes, starts_at,
-                                                      ends_at, self.zone))
+                                                      ends_at, self.zone, dt.datetime.now(dt.UTC)))
 
     async def delete_reservation(self, name: str) -> None:
         try:

@@ -112,6 +112,8 @@ def _workshop_problems(site: Site) -> list[tuple[str, object, str]]:
     for j, profile in enumerate(settings.profiles):
         if profile not in known:
             problems.append((f"services.workshops.profiles[{j}]", profile, "must be one of " + ", ".join(known)))
+    if settings.pool_home_policy == "archive" and settings.pool_archive_dir is None:
+        problems.append(("services.workshops.pool_archive_dir", None, "is required with pool_home_policy: archive"))
     policy = site.account_policy
     for j, name in enumerate(settings.pool_accounts):
         if name in settings.pool_accounts[:j]:

@@ -401,9 +401,13 @@ class WorkshopsSettings(Section):
         [], max_length=2000, description="Pre-provisioned training Unix accounts (members of the sessions' users "
         "group, uids in hub.min_uid..max_uid) lent one per participant who has no account, e.g. [train01, "
         "train02]. Their login ends with the workshop.")
-    pool_home_policy: Literal["keep"] = Field(
-        "keep", description="A pool account's home at the end of its workshop: keep (the participant's files stay; "
-        "the account is lent again only after an admin frees it, docs/workshops.md).")
+    pool_home_policy: Literal["keep", "clean", "archive"] = Field(
+        "keep", description="A pool account's home at the end of its workshop: keep (the files stay; the account is "
+        "lent again only after an admin frees it), clean (emptied by a short job as the account, then lent again) "
+        "or archive (packed into pool_archive_dir first). Participants are told to download their work before.")
+    pool_archive_dir: Path | None = Field(
+        None, description="Folder the archive policy packs homes into, writable (not listable) by the pool accounts, "
+        "e.g. /srv/factoryhub/workshop-archives (mode 1733).")
     expire_every_seconds: int = Field(
         30, ge=1, le=3600, description="How often the service looks for workshops whose end has come.")
 

@@ -39,10 +39,14 @@ def test_maintenance_clashes(window, nodes, clash):
 
 
 def test_the_reservation_argv_is_whole_nodes_for_the_account_in_local_time():
-    argv = plan.reservation_create_argv("scontrol", "ws-x", "ws-x", "node1", T0, T0 + dt.timedelta(hours=2),
-                                        dt.timezone(dt.timedelta(hours=1)))
+    zone = dt.timezone(dt.timedelta(hours=1))
+    argv = plan.reservation_create_argv("scontrol", "ws-x", "ws-x", "node1", T0, T0 + dt.timedelta(hours=2), zone,
+                                        now=T0 - dt.timedelta(days=1))
     assert argv == ["scontrol", "create", "reservation", "ReservationName=ws-x", "StartTime=2026-12-04T11:00:00",
                     "EndTime=2026-12-04T13:00:00", "Nodes=node1", "Accounts=ws-x", "Flags=IGNORE_JOBS"]
+    begun = plan.reservation_create_argv("scontrol", "ws-x", "ws-x", "node1", T0, T0 + dt.timedelta(hours=2), zone,
+                                         now=T0 + dt.timedelta(minutes=1))
+    assert "StartTime=now" in begun
 
 
 def test_the_budget_left_counts_the_projects_other_open_workshops():
