@@ -9,16 +9,20 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 from factoryhub.costs import session_cost_gpu_hours
 from factoryhub.site import Profile
 
-ALLOWED_KEYS = ("profile", "walltime_hours", "gpus", "account", "reservation")
-SLURM_ONLY_KEYS = ("account", "reservation")
+if TYPE_CHECKING:
+    from .workshop import WorkshopBinding
+
+ALLOWED_KEYS = ("profile", "walltime_hours", "gpus", "account", "reservation", "workshop")
+SLURM_ONLY_KEYS = ("account", "reservation", "workshop")
 # What the spawn form calls each option (its labels begin with these words): a refusal names
 # the field as the form shows it, and the API key for REST API users.
 LABELS = {"account": "Project", "profile": "Profile", "walltime_hours": "Walltime (hours)", "gpus": "GPUs",
-          "reservation": "Reservation"}
+          "reservation": "Reservation", "workshop": "Workshop"}
 
 
 class InvalidOptions(ValueError):
@@ -42,6 +46,7 @@ class SessionRequest:
     account: str | None = None  # the Slurm account (project) charged; None on the local backend
     gpus: int | None = None  # chosen GPU count (<= the profile's); None: the profile's
     reservation: str | None = None
+    workshop: WorkshopBinding | None = None  # the workshop this session belongs to (docs/workshops.md)
 
     @property
     def gpu_count(self) -> int:
@@ -69,18 +74,29 @@ def _single(value: object, field: str) -> str:
 
 def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[Profile],
                        default_profile: str | None = None, accounts: Sequence[str] | None = None,
-                       reservations: Sequence[str] = ()) -> SessionRequest:
+                       reservations: Sequence[str] = (), workshops: Sequence[WorkshopBinding] = ()) -> SessionRequest:
     """Validate raw user options (form, API body or query) into a :class:`SessionRequest`.
 
     ``accounts`` are the Slurm accounts the user really belongs to (the first is the
     default); None where the backend has no accounts (local sessions). ``reservations``
-    are the active reservations the user may use.
+    are the active reservations the user may use. ``workshops`` are the user's active
+    workshops (:func:`factoryhub.spawners.workshop.active_workshops`): a workshop session
+    takes its profile, account and reservation (:func:`~factoryhub.spawners.workshop.pin_options`).
     """
     options = dict(options or {})
     allowed = ALLOWED_KEYS if accounts is not None else tuple(k for k in ALLOWED_KEYS if k not in SLURM_ONLY_KEYS)
     unknown = sorted(set(options) - set(allowed), key=str)
     if unknown:
         raise InvalidOptions(str(unknown[0])[:40], f"unknown option (allowed: {', '.join(allowed)})", on_form=False)
+    workshop = None
+    if accounts is not None and (workshops or "workshop" in options):
+        from .workshop import pin_options  # (it builds on this module's InvalidOptions)
+        options = pin_options(options, workshops, accounts)
+        workshop = next((w for w in workshops if w.id == options.get("workshop")), None)
+        if workshop is not None and workshop.reservation:
+            # made by the workshops service for the workshop's account; Slurm lets its jobs wait for
+            # it during the 15 minutes before it starts, when it is not active yet
+            reservations = (*reservations, workshop.reservation)
     by_id = {p.id: p for p in profiles}
     profile_id = _single(options["profile"], "profile") if "profile" in options else (default_profile or profiles[0].id)
     if profile_id not in by_id:
@@ -98,7 +114,8 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
                 "walltime_hours", f"must be more than 0 and at most {profile.max_walltime_hours:g} hours "
                 f"for profile {profile.id}")
     return SessionRequest(profile=profile, walltime_hours=walltime, account=_account(options, accounts),
-                          gpus=_gpus(options, profile), reservation=_reservation(options, reservations))
+                          gpus=_gpus(options, profile), reservation=_reservation(options, reservations),
+                          workshop=workshop)
 
 
 def _gpus(options: Mapping[str, object], profile: Profile) -> int | None:
@@ -159,11 +176,14 @@ def _exact(number: float) -> str:
 def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | None,
                 default_profile: str | None = None, accounts: Sequence[str] | None = None,
                 reservations: Sequence[str] = (), idle_gpus: Mapping[str, int] | None = None,
-                gpu_labels: Mapping[str, str] | None = None, balances: Mapping[str, float] | None = None) -> str:
+                gpu_labels: Mapping[str, str] | None = None, balances: Mapping[str, float] | None = None,
+                workshops: Sequence[WorkshopBinding] = ()) -> str:
     """The spawn form's HTML; every site- or user-supplied text is escaped.
 
     ``balances`` (project -> GPU-hours left) label the projects; a small script shows the
-    chosen request's worst-case cost as the user changes profile, GPUs or walltime."""
+    chosen request's worst-case cost as the user changes profile, GPUs or walltime. The
+    user's active ``workshops`` are offered first; choosing one fixes profile, project and
+    reservation (the inputs are disabled, so the workshop's values apply)."""
     previous = {k: _first_value(v) for k, v in (previous or {}).items()}
     chosen = str(previous.get("profile") or default_profile or profiles[0].id)
     walltime = previous.get("walltime_hours")
@@ -187,6 +207,7 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
         )
     value = f' value="{escape(str(walltime))}"' if walltime is not None else ""
     return (
+        _workshop_select(workshops, previous.get("workshop")) +
         _account_select(accounts, previous.get("account"), balances) +
         f'<div class="form-group"><fieldset><legend>{LABELS["profile"]}</legend>'
         f'<div class="list-group">{"".join(rows)}</div></fieldset>'
@@ -194,7 +215,7 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
         f'<input class="form-control" type="number" step="0.25" min="0.25" '
         f'id="walltime_hours" name="walltime_hours"{value}>'
         + _gpu_input(profiles, previous.get("gpus")) + _reservation_select(reservations, previous.get("reservation"))
-        + '</div>' + COST_SCRIPT
+        + '</div>' + (WORKSHOP_SCRIPT if workshops else "") + COST_SCRIPT
     )
 
 
@@ -239,6 +260,43 @@ COST_SCRIPT = """<p id="factoryhub-cost" class="text-muted" aria-live="polite"><
   update();
 })();
 </script>"""
+
+
+# Choosing a workshop checks its profile and project and disables what it fixes (disabled inputs
+# are not sent, so the workshop's values apply); runs before COST_SCRIPT, which then counts them.
+WORKSHOP_SCRIPT = """<script>
+(function () {
+  const form = document.currentScript.closest("form") || document;
+  const select = form.querySelector("#workshop");
+  function pin() {
+    const chosen = select.selectedOptions[0];
+    const on = Boolean(select.value);
+    form.querySelectorAll('input[name="profile"], #account, #reservation').forEach(function (el) { el.disabled = on; });
+    if (!on) { return; }
+    form.querySelectorAll('input[name="profile"]').forEach(function (radio) {
+      if (radio.value === chosen.dataset.profile) { radio.checked = true; }
+    });
+    const account = form.querySelector("#account");
+    if (account) { account.value = chosen.dataset.account; }
+  }
+  select.addEventListener("change", pin);
+  pin();
+})();
+</script>"""
+
+
+def _workshop_select(workshops: Sequence[WorkshopBinding], chosen: str | None) -> str:
+    if not workshops:
+        return ""
+    if chosen not in {w.id for w in workshops}:
+        chosen = workshops[0].id  # a participant during the workshop most likely wants its session
+    def option(w: WorkshopBinding) -> str:
+        selected = " selected" if w.id == chosen else ""
+        return (f'<option value="{escape(w.id)}" data-profile="{escape(w.profile)}" '
+                f'data-account="{escape(w.account)}"{selected}>{escape(w.title)} ({escape(w.id)})</option>')
+    return (f'<div class="form-group"><label for="workshop">{LABELS["workshop"]} (sets the profile, project and '
+            f'reservation)</label><select class="form-control" id="workshop" name="workshop">'
+            f'<option value="">none</option>{"".join(option(w) for w in workshops)}</select></div>')
 
 
 def _gpu_input(profiles: Sequence[Profile], chosen: str | None) -> str:

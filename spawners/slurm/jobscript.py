@@ -19,6 +19,15 @@ _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 # the site model's patterns, checked again here (defence in depth), from their one home
 _MODULE = re.compile(MODULE)
 _BIND = re.compile(BIND)
+# Course material (a workshop's): what reaches nbgitpuller's argv, shell-quoted. The repository is an
+# http(s), git or file URL (never an option, never git's ext:: or scp-like forms), the branch a git
+# ref name, the folder one name inside the home directory.
+COURSE_REPO = re.compile(r"(https?|git|file)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{1,480}")
+COURSE_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}")
+COURSE_DIR = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+# A pull that takes longer is stopped and the session starts without it: the hub waits for the
+# port report only so long (SlurmSessionSpawner.port_timeout, 120 s by default).
+COURSE_PULL_SECONDS = 90
 JOB_NAME_PREFIX = "fh-"
 COMMENT_PREFIX = "factoryhub"
 
@@ -27,8 +36,13 @@ class UnsafeJobField(ValueError):
     """A field would not be a single safe token in the job script."""
 
 
+def token_ok(value: str) -> bool:
+    """True if ``value`` may follow an #SBATCH option (account, reservation, QOS…)."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
+
+
 def _token(name: str, value: str) -> str:
-    if not _TOKEN.fullmatch(value):  # fullmatch: "$" alone would accept a trailing newline
+    if not token_ok(value):  # fullmatch: "$" alone would accept a trailing newline
         raise UnsafeJobField(f"{name}: {value[:60]!r} is not a safe Slurm value")
     return value
 
@@ -67,6 +81,25 @@ class ApptainerEnv:
 
 
 @dataclass(frozen=True)
+class Course:
+    """Course material pulled with nbgitpuller into ``~/<directory>`` before the server starts."""
+
+    repo: str
+    branch: str
+    directory: str
+
+    def __post_init__(self):
+        if not isinstance(self.repo, str) or not COURSE_REPO.fullmatch(self.repo):
+            raise UnsafeJobField(f"course_repo: {str(self.repo)[:60]!r} is not an http(s), git or file URL")
+        branch = self.branch
+        if (not isinstance(branch, str) or not COURSE_BRANCH.fullmatch(branch) or ".." in branch or "//" in branch
+                or branch.endswith((".lock", "/", "."))):
+            raise UnsafeJobField(f"course_branch: {str(branch)[:60]!r} is not a git branch name")
+        if not isinstance(self.directory, str) or not COURSE_DIR.fullmatch(self.directory):
+            raise UnsafeJobField(f"course_dir: {str(self.directory)[:60]!r} is not a folder name")
+
+
+@dataclass(frozen=True)
 class JobRequest:
     """Everything a session's job script is made of, already validated."""
 
@@ -88,6 +121,8 @@ class JobRequest:
     env: dict[str, str] = field(default_factory=dict)
     command: tuple[str, ...] = ("jupyterhub-singleuser",)
     modules: tuple[str, ...] = ()  # environment modules loaded before the session starts
+    course: Course | None = None  # a workshop's course material, pulled before the server starts
+    idle_timeout_minutes: int | None = None  # the server stops itself after this long without activity
 
     def __post_init__(self):
         for name in ("username", "hub_id", "account", "partition"):
@@ -105,6 +140,12 @@ class JobRequest:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise UnsafeJobField(f"{name}: {value!r} is outside {low}..{high}")
+        if self.course is not None and not isinstance(self.course, Course):
+            raise UnsafeJobField("course: must be a Course")
+        if self.idle_timeout_minutes is not None and (
+                isinstance(self.idle_timeout_minutes, bool) or not isinstance(self.idle_timeout_minutes, int)
+                or not 1 <= self.idle_timeout_minutes <= 525600):
+            raise UnsafeJobField(f"idle_timeout_minutes: {self.idle_timeout_minutes!r} is outside 1..525600")
         if self.gpus and self.gpu_type is None:
             raise UnsafeJobField("gpu_type: required when gpus > 0")
         for key, value in self.env.items():
@@ -211,15 +252,52 @@ os.execvp(sys.argv[1], sys.argv[1:])
 """
 
 
-def launch_line(req: JobRequest) -> str:
-    """Start the launcher with the session's Python (its script follows on stdin)."""
-    command = shlex.join(req.command)
+def server_command(req: JobRequest) -> tuple[str, ...]:
+    """The server's argv: the spawner's command, plus the workshop's idle timeout where set.
+
+    jupyter-server stops itself once it has had no kernel, no terminal and no activity for
+    ``shutdown_no_activity_timeout`` (its activity includes every ``*_last_activity`` setting, so
+    FactoryHub's busy-GPU mark counts); idle kernels are culled after the same time, also with
+    a notebook tab open (``cull_connected``), busy ones never (``cull_busy`` stays off)."""
+    if req.idle_timeout_minutes is None:
+        return req.command
+    seconds = req.idle_timeout_minutes * 60
+    return (*req.command, f"--ServerApp.shutdown_no_activity_timeout={seconds}",
+            f"--MappingKernelManager.cull_idle_timeout={seconds}", "--MappingKernelManager.cull_interval=60",
+            "--MappingKernelManager.cull_connected=True")
+
+
+def _in_environment(req: JobRequest, gpus: bool = True) -> str:
+    """The prefix that runs a command in the session's software environment, as the server runs."""
     env = req.environment
     if isinstance(env, PythonEnv):
-        return f"exec python3 - {command} <<'FACTORYHUB_LAUNCHER'"
+        return ""  # its bin/ leads PATH
     binds = "".join(f" --bind {shlex.quote(b)}" for b in env.binds)
-    return (f"exec apptainer exec --nv --cleanenv{binds} {shlex.quote(env.image)} "
-            f"python3 - {command} <<'FACTORYHUB_LAUNCHER'")
+    return f"apptainer exec{' --nv' if gpus else ''} --cleanenv{binds} {shlex.quote(env.image)} "
+
+
+def launch_line(req: JobRequest) -> str:
+    """Start the launcher with the session's Python (its script follows on stdin)."""
+    return f"exec {_in_environment(req)}python3 - {shlex.join(server_command(req))} <<'FACTORYHUB_LAUNCHER'"
+
+
+def course_lines(req: JobRequest) -> list[str]:
+    """Pull the course material with nbgitpuller (it merges: the participant's edits are kept).
+
+    A failed or slow pull is reported in the job's output and the session starts without it."""
+    course = req.course
+    if course is None:
+        return []
+    target = str(PurePosixPath(req.home) / course.directory)
+    pull = shlex.join(["gitpuller", course.repo, course.branch, target])
+    return [
+        f"echo {shlex.quote(f'FactoryHub: pulling the course material {course.repo} ({course.branch}) into {target}')}",
+        # git must fail, not wait for a password nobody types (--cleanenv passes APPTAINERENV_* only)
+        f"{'' if isinstance(req.environment, PythonEnv) else 'APPTAINERENV_'}GIT_TERMINAL_PROMPT=0 "
+        f"timeout {COURSE_PULL_SECONDS} {_in_environment(req, gpus=False)}{pull} "
+        '|| echo "FactoryHub: could not pull the course material (exit status $?, 124: it took over'
+        f' {COURSE_PULL_SECONDS} s); the session starts without it" >&2',
+    ]
 
 
 def render(req: JobRequest) -> str:
@@ -242,6 +320,7 @@ def render(req: JobRequest) -> str:
         lines += ["set +u  # the site's module setup is not written for nounset",
                   "type module >/dev/null 2>&1 || . /etc/profile >/dev/null 2>&1 || true",
                   "module load " + " ".join(shlex.quote(m) for m in req.modules), "set -u"]
+    lines += course_lines(req)
     lines += ['echo "FactoryHub session of $USER: job $SLURM_JOB_ID on $(hostname) until '
               '$(date -d @$FACTORYHUB_WALLTIME_END)"', launch_line(req), LAUNCHER.strip(),
               "FACTORYHUB_LAUNCHER", ""]

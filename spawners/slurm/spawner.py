@@ -11,11 +11,13 @@ See docs/sessions.md.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import fnmatch
 import hashlib
 import hmac
 import pwd
 import time
+from html import escape
 from pathlib import Path
 
 from batchspawner import SlurmSpawner
@@ -28,6 +30,7 @@ from factoryhub.site import Profile
 from ..mixin import SessionOptionsMixin
 from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
+from ..workshop import WorkshopBinding, usable_accounts, workshop_bindings
 from .budget import BudgetHoldMixin
 from .client import SlurmClient, SlurmError, SlurmUnreachable
 from .cluster import ClusterView, cluster_cache_for
@@ -116,12 +119,23 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             except SlurmError as err:
                 spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
                 return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
-            accounts = view.accounts_of(spawner.user.name)
+            workshops, now = spawner.workshops(), dt.datetime.now(dt.UTC)
+            try:
+                accounts = usable_accounts(view.accounts_of(spawner.user.name), workshops, now)
+            except InvalidOptions as err:
+                return f'<p class="alert alert-warning" id="factoryhub-no-project">{escape(err.reason)}</p>'
             return render_form(spawner.offered_profiles(view), spawner._previous_options(),
                                spawner.default_profile or None, accounts,
                                spawner.offered_reservations(view), view.idle_gpus if spawner.show_idle_gpus else None,
-                               spawner.gpu_labels, await spawner.project_balances(accounts))
+                               spawner.gpu_labels, await spawner.project_balances(accounts),
+                               tuple(w for w in workshops if w.active(now)))
         return form
+
+    def workshops(self) -> tuple[WorkshopBinding, ...]:
+        """The workshops this user takes part in, active or not, from the properties of the user's
+        hub groups (docs/workshops.md); a malformed binding is logged and ignored."""
+        groups = ((group.name, group.properties) for group in getattr(self.user, "groups", None) or ())
+        return workshop_bindings(groups, self.log)
 
     def offered_profiles(self, view: ClusterView) -> list[Profile]:
         """The site's profiles, their walltime bounded by Slurm's partition limits."""
@@ -148,10 +162,15 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
 
     async def _validate(self, user_options) -> SessionRequest:
         """Validate against the cached cluster view; a project or reservation the cache does
-        not know yet gets one fresh look before the request is refused."""
+        not know yet gets one fresh look before the request is refused. A session of one of the
+        user's active workshops takes the workshop's profile, project and reservation."""
+        workshops, now = self.workshops(), dt.datetime.now(dt.UTC)
+
         def parse(view):
+            accounts = usable_accounts(view.accounts_of(self.user.name), workshops, now)
             return parse_user_options(user_options, self.offered_profiles(view), self.default_profile or None,
-                                      view.accounts_of(self.user.name), self.offered_reservations(view))
+                                      accounts, self.offered_reservations(view),
+                                      tuple(w for w in workshops if w.active(now)))
 
         try:
             return parse(await self.cluster.view())
@@ -185,6 +204,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             gpus=request.gpu_count, gpu_type=profile.gpu_type if request.gpu_count else None,
             reservation=request.reservation, price=profile.price, env=self.get_env(),
             command=(*self.cmd, *self.get_args()), modules=tuple(profile.modules),
+            course=request.workshop.course if request.workshop else None,
+            idle_timeout_minutes=request.workshop.idle_timeout_minutes if request.workshop else None,
         )
 
     def _persist_state(self) -> None:
@@ -213,8 +234,9 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         self.token_sha256 = hashlib.sha256(self.api_token.encode()).hexdigest()
         self._persist_state()
         await self.attach_budget(self.job_id)
-        self.log.info("Submitted job %s for %s (account %s, partition %s)", self.job_id, self._log_name,
-                      job.account, job.partition)
+        self.log.info("Submitted job %s for %s (account %s, partition %s%s)", self.job_id, self._log_name,
+                      job.account, job.partition,
+                      f", workshop {self.session_request.workshop.id}" if self.session_request.workshop else "")
         return self.job_id
 
     async def cancel_batch_job(self) -> None:

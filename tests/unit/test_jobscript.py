@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from factoryhub.spawners.slurm.jobscript import (
     ApptainerEnv,
+    Course,
     JobRequest,
     PythonEnv,
     UnsafeJobField,
@@ -109,3 +110,99 @@ def test_profile_modules_are_loaded_before_the_launcher_and_checked():
     for bad in ("relative:/x", "/a:/b:rwx", "/a b", "/a/../etc"):
         with pytest.raises(UnsafeJobField, match="binds"):
             JobRequest(**{**base, "environment": ApptainerEnv(image="/images/lab.sif", binds=(bad,))})
+
+
+# --- a workshop's course material and idle timeout -------------------------------------------
+
+COURSE = Course("https://git.example.eu/course.git", "main", "gpu-intro")
+
+
+def test_the_course_is_pulled_in_the_sessions_environment_before_the_server_starts():
+    lines = render(request(course=COURSE)).splitlines()
+    pull = next(i for i, line in enumerate(lines) if "gitpuller" in line)
+    assert lines[pull] == ("GIT_TERMINAL_PROMPT=0 timeout 90 gitpuller https://git.example.eu/course.git main "
+                           "/home/alice/gpu-intro || echo \"FactoryHub: could not pull the course material (exit "
+                           "status $?, 124: it took over 90 s); the session starts without it\" >&2")
+    assert pull < next(i for i, line in enumerate(lines) if line.startswith("exec python3"))
+    assert pull > next(i for i, line in enumerate(lines) if line.startswith("export PATH="))  # the env's gitpuller
+    apptainer = render(request(course=COURSE, environment=ApptainerEnv("/images/lab.sif", binds=("/data",))))
+    assert ("APPTAINERENV_GIT_TERMINAL_PROMPT=0 timeout 90 apptainer exec --cleanenv --bind /data /images/lab.sif "
+            "gitpuller https://git.example.eu/course.git main /home/alice/gpu-intro ||") in apptainer
+    assert "gitpuller" not in render(request())
+
+
+def test_course_values_are_shell_quoted():
+    odd = Course("https://h/x?a=1&b=$(id);touch$IFS'pwned'", "release/2026.12", "gpu-intro")
+    script = render(request(course=odd))
+    assert ("gitpuller 'https://h/x?a=1&b=$(id);touch$IFS'\"'\"'pwned'\"'\"'' release/2026.12 /home/alice/gpu-intro"
+            in script)
+    assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
+
+
+@pytest.mark.parametrize("field, value", [
+    ("repo", "-uhttps://x"), ("repo", "ext::sh -c id"), ("repo", "git@host:r.git"), ("repo", "ssh://h/r"),
+    ("repo", "https://h/x y"), ("repo", "https://h/x\n"), ("repo", "https://h/\nid"), ("repo", "https://"),
+    ("repo", "https://" + "a" * 481), ("repo", "/srv/course"), ("repo", None),
+    ("branch", "--upload-pack=id"), ("branch", "-b"), ("branch", "a..b"), ("branch", "main.lock"), ("branch", "m/"),
+    ("branch", "main\n"), ("branch", "a b"), ("branch", "$(id)"), ("branch", ""), ("branch", "a//b"),
+    ("directory", ".."), ("directory", "."), ("directory", "../etc"), ("directory", "a/b"), ("directory", "/tmp"),
+    ("directory", ".ssh"), ("directory", "-rf"), ("directory", ""), ("directory", "a\n"), ("directory", "a b"),
+])
+def test_hostile_course_values_are_refused(field, value):
+    with pytest.raises(UnsafeJobField, match=f"course_{field.replace('directory', 'dir')}"):
+        Course(**{"repo": COURSE.repo, "branch": COURSE.branch, "directory": COURSE.directory, field: value})
+
+
+def test_a_failed_pull_is_reported_and_the_session_starts_all_the_same(tmp_path):
+    """Run the real script with a fake environment: gitpuller gets exactly three arguments, and
+    when it fails the job says so and still starts the server."""
+    prefix, home = tmp_path / "env", tmp_path / "home"
+    (prefix / "bin").mkdir(parents=True)
+    home.mkdir()
+    record = tmp_path / "calls"
+    (prefix / "bin" / "gitpuller").write_text(
+        f'#!/bin/bash\nprintf "%s\\n" gitpuller "$@" >> {record}\necho "fatal: repository not found" >&2\nexit 3\n')
+    (prefix / "bin" / "python3").write_text(f'#!/bin/bash\nprintf "%s\\n" server "$@" >> {record}\ncat >/dev/null\n')
+    for tool in ("gitpuller", "python3"):
+        (prefix / "bin" / tool).chmod(0o755)
+    odd = Course("https://h/x?a=1&b=$(id);touch$IFS'pwned'", "main", "gpu-intro")  # unquoted: runs touch
+    script = render(request(course=odd, home=str(home), environment=PythonEnv(str(prefix)), idle_timeout_minutes=5))
+    done = subprocess.run(["bash", "-c", script], env={"PATH": "/usr/bin:/bin", "SLURM_JOB_ID": "7"},
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    calls = record.read_text().splitlines()
+    assert calls[:4] == ["gitpuller", odd.repo, "main", f"{home}/gpu-intro"]
+    assert calls[4:] == ["server", "-", "jupyterhub-singleuser", "--ServerApp.shutdown_no_activity_timeout=300",
+                         "--MappingKernelManager.cull_idle_timeout=300", "--MappingKernelManager.cull_interval=60",
+                         "--MappingKernelManager.cull_connected=True"]
+    assert "FactoryHub: could not pull the course material (exit status 3" in done.stderr
+    assert "fatal: repository not found" in done.stderr
+    assert f"pulling the course material {odd.repo} (main) into {home}/gpu-intro" in done.stdout
+    assert not (tmp_path / "pwned").exists() and not (home / "pwned").exists()
+
+
+def test_the_idle_timeout_reaches_the_server_and_kernel_culling():
+    script = render(request(idle_timeout_minutes=20))
+    assert ("exec python3 - jupyterhub-singleuser --ServerApp.shutdown_no_activity_timeout=1200 "
+            "--MappingKernelManager.cull_idle_timeout=1200 --MappingKernelManager.cull_interval=60 "
+            "--MappingKernelManager.cull_connected=True <<'FACTORYHUB_LAUNCHER'") in script
+    assert "shutdown_no_activity_timeout" not in render(request())
+    for bad in (0, -1, True, 20.0, "20", 10**7):
+        with pytest.raises(UnsafeJobField, match="idle_timeout_minutes"):
+            request(idle_timeout_minutes=bad)
+
+
+def test_the_idle_timeout_counts_the_gpu_activity_mark():
+    """jupyter-server's own activity sum reads every ``*_last_activity`` setting: the busy-GPU mark
+    of factoryhub_lab.gpu_activity is one, so a busy GPU keeps a workshop session alive."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    from jupyter_server.serverapp import ServerWebApplication
+
+    source = Path(__file__).resolve().parents[2] / "extensions/lab/factoryhub_lab/gpu_activity.py"
+    setting = next(node.value.value for node in ast.walk(ast.parse(source.read_text()))
+                   if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ACTIVITY_SETTING")
+    assert setting.endswith("_last_activity")
+    assert 'key.endswith("_last_activity")' in inspect.getsource(ServerWebApplication.last_activity)

@@ -12,6 +12,7 @@ from factoryhub.site import parse_site
 from factoryhub.spawners.options import (
     COST_SCRIPT,
     LABELS,
+    WORKSHOP_SCRIPT,
     InvalidOptions,
     form_to_options,
     parse_user_options,
@@ -21,6 +22,16 @@ from factoryhub.spawners.options import (
 REPO = Path(__file__).resolve().parents[2]
 SITE = parse_site(yaml.safe_load((REPO / "site.example.yaml").read_text()), "site.example.yaml")
 PROFILES = SITE.profiles
+
+
+def workshop_binding(**changes):
+    from factoryhub.spawners.workshop import WorkshopBinding
+
+    binding = {"id": "gpu-intro", "title": "Introduction to GPU computing", "account": "ws-gpu-intro",
+               "profile": "workshop", "reservation": "ws-gpu-intro", "course_repo": "https://git.example.eu/c.git",
+               "course_branch": "main", "course_dir": "gpu-intro", "starts_at": "2026-12-04T10:00:00+00:00",
+               "ends_at": "2026-12-04T16:00:00+00:00", "idle_timeout_minutes": None, **changes}
+    return WorkshopBinding.from_properties(f"workshop-{binding['id']}", {"factoryhub_workshop": binding})
 
 
 def test_defaults_to_default_profile_and_its_walltime():
@@ -65,7 +76,7 @@ def test_refusals_name_the_field_and_what_is_allowed(options, field, fragment):
 
 
 def test_refusals_name_the_field_as_the_form_labels_it_and_the_api_key_after_it():
-    html = render_form(PROFILES, {}, "gpu-1", ("proj-climate",), ("workshop-1",))
+    html = render_form(PROFILES, {}, "gpu-1", ("proj-climate",), ("workshop-1",), workshops=[workshop_binding()])
     for key, label in LABELS.items():
         # the form's label for the key begins with the label a refusal uses ("Walltime (hours" + "; ...)")
         assert (f'<label for="{key}">{label.removesuffix(")")}' in html) or f"<legend>{label}</legend>" in html, key
@@ -157,3 +168,71 @@ def test_form_shows_idle_gpus_labels_gpu_count_and_reservations():
     assert "up to 2 × NVIDIA H100 80GB (3 idle now)" in html
     assert 'id="gpus" name="gpus"' in html and 'max="4"' in html
     assert '<option value="workshop-1" selected>' in html
+
+
+def test_the_slurm_backend_accepts_the_workshop_key_and_names_it_among_the_allowed():
+    with pytest.raises(InvalidOptions,
+                       match=r"allowed: profile, walltime_hours, gpus, account, reservation, workshop\)"):
+        parse_user_options({"queue": "x"}, PROFILES, "gpu-1", ("proj-climate",))
+    request = parse_user_options({"workshop": "gpu-intro", "walltime_hours": 1}, PROFILES, "gpu-1",
+                                 ("proj-climate", "ws-gpu-intro"), (), [workshop_binding()])
+    assert (request.profile.id, request.account, request.reservation, request.workshop.id) == \
+        ("workshop", "ws-gpu-intro", "ws-gpu-intro", "gpu-intro")
+    assert request.walltime_hours == 1
+    with pytest.raises(InvalidOptions) as info:
+        parse_user_options({"workshop": "gpu-intro", "profile": "gpu-1"}, PROFILES, "gpu-1",
+                           ("proj-climate", "ws-gpu-intro"), (), [workshop_binding()])
+    assert info.value.field == "profile" and str(info.value).startswith("Profile (profile): workshop gpu-intro uses")
+
+
+def test_the_form_offers_the_users_active_workshops_first_and_escapes_their_titles():
+    hostile = workshop_binding(id="ml-101", title='<img src=x onerror=alert(1)> & "co"', account="ws-ml")
+    html = render_form(PROFILES, {}, "gpu-1", ("proj-climate", "ws-gpu-intro", "ws-ml"), (),
+                       workshops=[workshop_binding(), hostile])
+    assert html.index('id="workshop"') < html.index('id="account"')
+    assert ('<option value="gpu-intro" data-profile="workshop" data-account="ws-gpu-intro" selected>'
+            'Introduction to GPU computing (gpu-intro)</option>') in html
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;co&quot; (ml-101)" in html and "<img" not in html
+    assert '<option value="">none</option>' in html
+    assert html.index(WORKSHOP_SCRIPT) < html.index(COST_SCRIPT)  # the cost counts the workshop's profile
+    again = render_form(PROFILES, {"workshop": ["ml-101"]}, "gpu-1", ("proj-climate",), (),
+                        workshops=[workshop_binding(), hostile])
+    assert 'data-account="ws-ml" selected>' in again and 'data-account="ws-gpu-intro" selected' not in again
+    plain = render_form(PROFILES, {}, "gpu-1", ("proj-climate",))
+    assert 'name="workshop"' not in plain and WORKSHOP_SCRIPT not in plain
+
+
+def test_choosing_a_workshop_in_the_form_fixes_profile_and_project_under_node():
+    """The form's workshop script, verbatim, on a minimal stand-in for the form's elements."""
+    import json
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node, "node is needed to run the spawn form's script (it builds the lab extension too)"
+    program = """
+let checkedValue = "cpu-small";  // one radio group: checking one unchecks the others
+const radios = ["cpu-small", "workshop"].map(v => ({name: "profile", value: v, disabled: false,
+  get checked() { return checkedValue === v; }, set checked(on) { if (on) { checkedValue = v; } }}));
+const account = {id: "account", value: "proj-climate", disabled: false};
+const reservation = {id: "reservation", value: "", disabled: false};
+const options = {"": {dataset: {}}, "gpu-intro": {dataset: {profile: "workshop", account: "ws-gpu-intro"}}};
+const select = {value: "gpu-intro", listeners: [], addEventListener(kind, f) { this.listeners.push(f); },
+                get selectedOptions() { return [options[this.value]]; }};
+const form = {querySelector(q) { return {"#workshop": select, "#account": account}[q] || null; },
+              querySelectorAll(q) { return q.includes("#account") ? [...radios, account, reservation] : radios; }};
+const document = {currentScript: {closest: () => form}};
+const seen = [];
+function snapshot() { seen.push({checked: radios.find(r => r.checked).value, account: account.value,
+                                 disabled: [...radios, account, reservation].map(e => e.disabled)}); }
+eval(require("fs").readFileSync(0, "utf8"));
+snapshot();
+select.value = ""; select.listeners.forEach(f => f()); snapshot();
+console.log(JSON.stringify(seen));
+"""
+    script = WORKSHOP_SCRIPT.removeprefix("<script>").removesuffix("</script>")
+    run = subprocess.run([node, "-e", program], input=script, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    chosen, none = json.loads(run.stdout)
+    assert chosen == {"checked": "workshop", "account": "ws-gpu-intro", "disabled": [True] * 4}
+    assert none["disabled"] == [False] * 4
