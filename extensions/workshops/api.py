@@ -143,7 +143,7 @@ async def act(parts: Parts, workshop: Workshop, username: str, action: str) -> s
         if action == "stop":
             await parts.stop_server(username)
             return "stopping"
-        await parts.hub.call("POST", f"/users/{segment(username)}/server", {"workshop": workshop.id})
+        await parts.hub.call("POST", f"/users/{segment(username)}/server", {"user_options": {"workshop": workshop.id}})
         return "starting"
     except RemoteError as err:
         if action == "start" and err.status == 400 and "already" in err.message:

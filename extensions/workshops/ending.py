@@ -3,9 +3,10 @@
 In order: participants' servers are stopped; the report is taken from the ledger (after an
 accounting import); the reservation goes; pool accounts' homes are dealt with as the site's
 policy says (pool_homes.py: kept, cleaned or archived); participants leave the training
-account and the project, pool accounts' hub users are deleted; the group, the Slurm account
-and the join codes go, and pool accounts whose homes were cleaned are free again. Each step is repeatable:
-a step that fails leaves the workshop ``ending`` with the problem recorded, and the next
+account and the project, pool accounts' hub users are deleted; the group and the Slurm account
+go, and pool accounts whose homes were cleaned are free again. The join codes stop working (they
+are kept, so that a late participant is told the workshop has ended, not that the code is unknown).
+Each step is repeatable: a step that fails leaves the workshop ``ending`` with the problem recorded, and the next
 pass (or the trainer's retry) carries on from there.
 """
 from __future__ import annotations
@@ -13,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from factoryhub.restclient import RemoteError, segment
 from factoryhub.spawners.slurm.client import SlurmError
 
 from . import records
 from .dashboard import current_report, participants
-from .models import JoinCode, ParticipantKind, PoolLease, Workshop, WorkshopState
+from .models import ParticipantKind, PoolLease, Workshop, WorkshopState
 from .parts import Parts
 from .plan import names
 from .pool_homes import clean_script, run_clean_jobs
@@ -82,7 +83,6 @@ async def end(parts: Parts, workshop_id: str, actor: str) -> dict:
         raise EndFailed(str(err)) from None
     with parts.db.write() as session:
         row = session.get(Workshop, workshop_id)
-        session.execute(delete(JoinCode).where(JoinCode.workshop_id == workshop_id))
         for account in freed:
             lease = session.get(PoolLease, account)
             if lease is not None and lease.workshop_id == workshop_id:

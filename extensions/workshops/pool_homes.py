@@ -36,7 +36,8 @@ def clean_script(workshop_id: str, account: str, slurm_account: str, partition: 
         raise ValueError(f"{archive_dir[:60]!r} is not a safe absolute path")
     header = ["#!/bin/bash", f"#SBATCH --job-name={JOB_NAME}", f"#SBATCH --account={slurm_account}",
               f"#SBATCH --partition={partition}", "#SBATCH --ntasks=1", "#SBATCH --cpus-per-task=1",
-              "#SBATCH --mem=256M", "#SBATCH --time=00:15:00", "#SBATCH --output=/dev/null"]
+              "#SBATCH --mem=256M", "#SBATCH --time=00:15:00", "#SBATCH --output=/dev/null",
+              "#SBATCH --chdir=/tmp"]
     if reservation:
         header.append(f"#SBATCH --reservation={reservation}")
     body = ["set -eu", 'cd "$HOME"', "umask 077"]

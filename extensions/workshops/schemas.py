@@ -7,14 +7,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from factoryhub.spawners.slurm import jobscript
 from factoryhub.webservice import WholeNumber
 
 WORKSHOP_ID = r"^[a-z0-9][a-z0-9-]{2,39}$"
 SLURM_ACCOUNT = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"
 NODE_LIST = r"^[A-Za-z0-9][A-Za-z0-9_.\-\[\],]{0,499}$"  # a Slurm hostlist: gpu[01-04],cpu07
-# http(s), git or file URLs of a safe alphabet (they reach a job script, shell-quoted, and git's argv)
-COURSE_REPO = r"^(https?|git|file)://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]{1,480}$"
-BRANCH = r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}$"
+# what the job script accepts (its one home): a course repository reaches nbgitpuller's argv there
+COURSE_REPO = f"^{jobscript.COURSE_REPO.pattern}$"
+BRANCH = f"^{jobscript.COURSE_BRANCH.pattern}$"
 MAX_DAYS = 31
 CODE = r"^[A-Za-z0-9]{8,32}$"
 

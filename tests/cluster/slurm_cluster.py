@@ -52,12 +52,17 @@ ACCOUNTS = {
     "proj-climate": "Climate model emulation (research)",
     "proj-genomics": "Genomic variant calling (research)",
     "sme-visionai": "Visual inspection start-up (SME)",
+    "proj-training": "The training team's project (workshop budgets come from it)",
 }
 USERS = {
     "alice": ["proj-climate", "sme-visionai"],
     "bob": ["proj-climate"],
     "carol": ["proj-genomics"],
     "erin": [],  # a Unix user in no project: the OIDC login refuses her, saying how to join one
+    "tina": ["proj-training"],  # trainers
+    "tom": ["proj-training"],
+    # training pool accounts: Unix users lent to workshop participants without an account (no project)
+    **{f"train{n:02d}": [] for n in range(1, 9)},
 }
 DAEMONS = ("slurmd", "slurmctld", "slurmdbd", "mariadb", "munged")  # stop order
 

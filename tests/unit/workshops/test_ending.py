@@ -7,6 +7,7 @@ import pytest
 
 from factoryhub.workshops import ending, joining
 from factoryhub.workshops.models import JoinCode, PoolLease, Workshop, WorkshopState
+from factoryhub.workshops.plan import JoinRefusal
 
 from .fakes import NOW
 from .test_joining import made
@@ -37,10 +38,14 @@ async def test_the_end_removes_what_was_made_and_keeps_the_report(tmp_path):
     with parts.db.read() as session:
         row = session.get(Workshop, "gpu-intro")
         assert row.state == WorkshopState.ended and row.report == report
-        assert session.query(JoinCode).count() == 0
+        assert session.query(JoinCode).count() == 3  # kept: a late participant learns the workshop has ended
         assert session.get(PoolLease, "train01") is not None, "policy keep: lent until an admin frees it"
     assert ending.due_workshops(parts) == []
     assert await ending.end(parts, "gpu-intro", "again") == report
+    parts.clock = lambda: NOW
+    with pytest.raises(JoinRefusal) as refused:
+        await joining.join(parts, codes[2], "bob")
+    assert refused.value.reason == "expired" and refused.value.status == 410
 
 
 async def test_a_failed_step_leaves_the_workshop_ending_and_the_next_pass_finishes(tmp_path):

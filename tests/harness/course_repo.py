@@ -1,0 +1,49 @@
+"""A real git repository of course material, served over HTTP on loopback (git's dumb protocol),
+as a workshop's course repository is in production (on a forge)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.harness.hub import free_port, wait_until
+
+NOTEBOOK = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Welcome to the workshop\n"]},
+                      {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                       "source": ["print('course material')\n"]}],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+class CourseRepo:
+    """A bare repository with a README and a notebook on ``main``, served until ``close``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        work, self.bare = root / "work", root / "served" / "course.git"
+        work.mkdir(parents=True)
+        (work / "README.md").write_text("# GPU workshop\n\nExercises for the day.\n")
+        (work / "01-welcome.ipynb").write_text(json.dumps(NOTEBOOK))
+        git = ["git", "-c", "user.name=Trainer", "-c", "user.email=trainer@example.eu"]
+        subprocess.run([*git, "init", "-q", "-b", "main", str(work)], check=True)
+        subprocess.run([*git, "-C", str(work), "add", "."], check=True)
+        subprocess.run([*git, "-C", str(work), "commit", "-q", "-m", "Course material"], check=True)
+        subprocess.run(["git", "clone", "-q", "--bare", str(work), str(self.bare)], check=True)
+        subprocess.run(["git", "-C", str(self.bare), "update-server-info"], check=True)
+        for path in [root, *root.rglob("*")]:  # compute-node jobs run as the participants
+            path.chmod(path.stat().st_mode | 0o055)
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1",
+                                      "--directory", str(root / "served")], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_until(lambda: requests.get(f"{self.url}/info/refs", timeout=2).ok, 30, "the course repository served")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/course.git"
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
