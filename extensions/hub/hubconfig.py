@@ -14,7 +14,7 @@ from .oidc_wiring import configure_oidc
 from .proxy import HubFirstProxy
 from .quota_wiring import configure_quota, sessions_token
 from .site import LoadedSite
-from .workshops_wiring import LOGIN_TOKEN_FILE, configure_workshops, workshop_api_url
+from .workshops_wiring import LOGIN_TOKEN_FILE, configure_workshops
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -120,10 +120,6 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
 def _configure_services(c, loaded: LoadedSite) -> None:
     quota_scopes, quota_api = configure_quota(c, loaded)
     workshop_scopes = configure_workshops(c, loaded, quota_api, sessions_token(loaded.state_dir, LOGIN_TOKEN_FILE))
-    if workshop_scopes:
-        c.WorkshopLoginConfig.service_api_url = workshop_api_url(c)
-        c.WorkshopLoginConfig.token = sessions_token(loaded.state_dir, LOGIN_TOKEN_FILE)
-        c.JupyterHub.template_vars["factoryhub_workshop_login"] = bool(loaded.site.services.workshops.pool_accounts)
     user_scopes = [*quota_scopes, *configure_catalogue(c, loaded), *workshop_scopes]
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
                                     "site's services (own allocations, the catalogue)",

@@ -56,8 +56,13 @@ def configure_workshops(c, loaded: LoadedSite, quota_url: str | None, login_toke
                f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}",
                f"--site-name={site.name}"]
     c.JupyterHub.custom_scopes.update(SCOPES)
+    url = service_url(settings.bind_url)
+    # the hub's login page for pool accounts asks the service (workshop_login.py)
+    c.WorkshopLoginConfig.service_api_url = f"{url}/services/{SERVICE}/api/v1"
+    c.WorkshopLoginConfig.token = login_token
+    c.JupyterHub.template_vars["factoryhub_workshop_login"] = bool(settings.pool_accounts)
     c.JupyterHub.services.append({
-        "name": SERVICE, "url": service_url(settings.bind_url), "command": command, "display": True,
+        "name": SERVICE, "url": url, "command": command, "display": True,
         "environment": {DB_URL_VARIABLE: site.databases.workshops.format(state_dir=state)},
         "oauth_no_confirm": True, "oauth_client_allowed_scopes": ["custom:workshops:train", "custom:workshops:admin"]})
     c.JupyterHub.services.append({"name": LOGIN_IDENTITY, "api_token": login_token})
@@ -76,8 +81,3 @@ def configure_workshops(c, loaded: LoadedSite, quota_url: str | None, login_toke
     ])
     return [access, f"read:services!service={SERVICE}"]
 
-
-def workshop_api_url(c) -> str:
-    """The workshops service's API address, from its entry in ``c.JupyterHub.services``."""
-    entry = next(s for s in c.JupyterHub.services if s["name"] == SERVICE)
-    return f"{entry['url']}/services/{SERVICE}/api/v1"
