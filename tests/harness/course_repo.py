@@ -1,13 +1,11 @@
-"""A real git repository of course material, served over HTTP on loopback (git's dumb protocol),
-as a workshop's course repository is in production (on a forge)."""
+"""A real git repository of course material, served on loopback by ``git daemon`` (git's own
+protocol: nbgitpuller clones shallowly, which git's dumb HTTP cannot serve), as a workshop's
+course repository is served by a forge in production."""
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
-
-import requests
 
 from tests.harness.hub import free_port, wait_until
 
@@ -31,18 +29,18 @@ class CourseRepo:
         subprocess.run([*git, "-C", str(work), "add", "."], check=True)
         subprocess.run([*git, "-C", str(work), "commit", "-q", "-m", "Course material"], check=True)
         subprocess.run(["git", "clone", "-q", "--bare", str(work), str(self.bare)], check=True)
-        subprocess.run(["git", "-C", str(self.bare), "update-server-info"], check=True)
         for path in [root, *root.rglob("*")]:  # compute-node jobs run as the participants
             path.chmod(path.stat().st_mode | 0o055)
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1",
-                                      "--directory", str(root / "served")], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_until(lambda: requests.get(f"{self.url}/info/refs", timeout=2).ok, 30, "the course repository served")
+        self.proc = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+                                      f"--port={self.port}", f"--base-path={root / 'served'}", str(root / "served")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: subprocess.run(["git", "ls-remote", self.url], capture_output=True, timeout=10).returncode
+                   == 0, 30, "the course repository served")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/course.git"
+        return f"git://127.0.0.1:{self.port}/course.git"
 
     def close(self) -> None:
         self.proc.terminate()
