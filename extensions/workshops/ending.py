@@ -114,7 +114,7 @@ async def _deal_with_pool_homes(parts: Parts, workshop: Workshop, accounts: list
 async def _wait_for_jobs_to_end(parts: Parts, account: str, attempts: int = 60) -> None:
     """Until the account has no job in the queue (stopping cancels them), at most a minute."""
     for _ in range(attempts):
-        if not [j for j in await parts.slurm.jobs_of(account)]:
+        if not await parts.slurm.jobs_of(account):
             return
         await asyncio.sleep(1)
     raise SlurmError(["squeue"], 0, f"jobs of {account} were still in the queue a minute after their stop")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
+from factoryhub.spawners.slurm.queue import parse_job
 
 from .plan import ReservationRecord, parse_reservations, reservation_create_argv
 
@@ -73,6 +74,6 @@ class TrainingSlurm:
         return parse_reservations(await self.client.reservations(), self.zone)
 
     async def jobs_of(self, account: str) -> list[dict]:
-        """The account's jobs in the queue (pending and running), as squeue --json gives them."""
+        """The account's jobs that are still active (squeue --json also lists jobs that ended minutes ago)."""
         data = await self.client.run_json([self.client._exe("squeue"), "--account", account, "--json"])
-        return list(data.get("jobs") or [])
+        return [raw for raw in data.get("jobs") or [] if parse_job(raw).active]

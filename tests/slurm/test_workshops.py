@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-import re
-import secrets
 from pathlib import Path
 
 import pytest
@@ -14,19 +12,20 @@ import requests
 
 from tests.harness.course_repo import CourseRepo
 from tests.harness.hub import HubProcess, register_project, wait_until
+from tests.harness.workshops import (
+    POOL,
+    SERVICE,
+    call,
+    end_leftover_reservations,
+    post_pool_login,
+    workshop_body,
+    workshops_site,
+)
 from tests.slurm.conftest import cluster_site, edit_site
 
 pytestmark = pytest.mark.slurm
 
 INSTITUTIONAL = ("alice", "bob", "carol", "tom")
-POOL = tuple(f"train{n:02d}" for n in range(1, 9))
-SERVICE = "/services/factoryhub-workshops"
-
-
-def workshops_site(site: dict) -> None:
-    site["auth"]["accounts"] += [{"name": "tina"}, {"name": "tom"}]
-    site["services"]["workshops"] = {"trainers": ["tina", "tom"], "pool_accounts": list(POOL),
-                                     "pool_home_policy": "clean", "expire_every_seconds": 2}
 
 
 @pytest.fixture(scope="module")
@@ -46,23 +45,8 @@ def hub(slurm_cluster, tmp_path_factory):
         wait_until(lambda: requests.get(f"{hub.url}{SERVICE}/api/v1/health", timeout=2).ok, 60, "workshops service")
         try:
             yield hub
-        finally:  # a failed test must not leave the node reserved for a training account
-            listing = slurm_cluster.run("scontrol", "--oneliner", "show", "reservation", check=False).stdout
-            for name in re.findall(r"ReservationName=(ws-\S+)", listing):
-                slurm_cluster.run("scontrol", "delete", f"ReservationName={name}", check=False)
-
-
-def call(hub, who, method, path, **kw) -> requests.Response:
-    headers = {"Authorization": f"token {hub.tokens[who]}"} if who else {}
-    return requests.request(method, f"{hub.url}{SERVICE}/api/v1/{path}", headers=headers, timeout=300, **kw)
-
-
-def workshop_body(cluster, course, **changes) -> dict:
-    now = dt.datetime.now(dt.UTC)
-    return {"id": f"gpu-intro-{secrets.token_hex(3)}", "title": "Introduction to GPU computing",
-            "starts_at": now.isoformat(), "ends_at": (now + dt.timedelta(hours=3)).isoformat(), "seats": 10,
-            "profile": "workshop", "budget_gpu_hours": 12, "trainer_account": "proj-training",
-            "course_repo": course.url, "nodes": cluster.node, **changes}
+        finally:
+            end_leftover_reservations(slurm_cluster)
 
 
 def reservation(cluster, name) -> str:
@@ -76,15 +60,9 @@ def jobs_of_account(cluster, account) -> list[dict]:
 
 
 def pool_login(hub, username, password) -> requests.Session:
-    """The hub's workshop login page, as a browser posts it."""
-    session = requests.Session()
-    page = session.get(f"{hub.url}/hub/workshop-login", timeout=10)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-    resp = session.post(f"{hub.url}/hub/workshop-login", data={"_xsrf": xsrf, "username": username,
-                                                               "password": password}, timeout=30,
-                        allow_redirects=False)
+    resp = post_pool_login(hub, username, password)
     assert resp.status_code == 302, resp.text[:300]
-    return session
+    return resp.session
 
 
 def board(hub, workshop_id) -> dict[str, dict]:
@@ -264,12 +242,7 @@ def test_a_workshop_whose_time_is_up_ends_by_itself(hub, slurm_cluster, course):
     assert f"ws-{body['id']}" not in slurm_cluster.run("scontrol", "--oneliner", "show", "reservation").stdout
     assert requests.get(f"{hub.url}/hub/api/users/{user}", timeout=10,
                         headers={"Authorization": f"token {hub.tokens['ops']}"}).status_code == 404
-    refused = requests.Session()
-    page = refused.get(f"{hub.url}/hub/workshop-login", timeout=10)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-    resp = refused.post(f"{hub.url}/hub/workshop-login", timeout=30, allow_redirects=False,
-                        data={"_xsrf": xsrf, "username": user, "password": lent.json()["password"]})
-    assert resp.status_code == 403, "the login ends with the workshop"
+    assert post_pool_login(hub, user, lent.json()["password"]).status_code == 403, "the login ends with the workshop"
 
 
 def test_concurrent_pool_joins_never_lend_one_account_twice(hub, slurm_cluster, course):
