@@ -114,10 +114,12 @@ async def _deal_with_pool_homes(parts: Parts, workshop: Workshop, accounts: list
 async def _wait_for_jobs_to_end(parts: Parts, account: str, attempts: int = 60) -> None:
     """Until the account has no job in the queue (stopping cancels them), at most a minute."""
     for _ in range(attempts):
-        if not await parts.slurm.jobs_of(account):
+        left = await parts.slurm.jobs_of(account)
+        if not left:
             return
         await asyncio.sleep(1)
-    raise SlurmError(["squeue"], 0, f"jobs of {account} were still in the queue a minute after their stop")
+    named = ", ".join(f"{j.get('job_id')} of {j.get('user_name')}" for j in left[:5])
+    raise SlurmError(["squeue"], 0, f"jobs of {account} were still in the queue a minute after their stop: {named}")
 
 
 async def _delete_hub_user(parts: Parts, username: str) -> None:

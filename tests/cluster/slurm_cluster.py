@@ -62,7 +62,7 @@ USERS = {
     "tina": ["proj-training"],  # trainers
     "tom": ["proj-training"],
     # training pool accounts: Unix users lent to workshop participants without an account (no project)
-    **{f"train{n:02d}": [] for n in range(1, 9)},
+    **{f"train{n:02d}": [] for n in range(1, 21)},  # 8 for the tests, 20 for benchmarks/workshop_joins.py
 }
 DAEMONS = ("slurmd", "slurmctld", "slurmdbd", "mariadb", "munged")  # stop order
 
