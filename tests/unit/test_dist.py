@@ -41,6 +41,10 @@ PACKAGE_DATA = {
     "extensions/catalogue/example/*.yaml": "factoryhub/catalogue/example",
     "extensions/catalogue/migrations/script.py.mako": "factoryhub/catalogue/migrations",
     "extensions/catalogue/migrations/versions/*.py": "factoryhub/catalogue/migrations/versions",
+    "extensions/workshops/openapi.yaml": "factoryhub/workshops",
+    "extensions/workshops/templates/*.html": "factoryhub/workshops/templates",
+    "extensions/workshops/migrations/script.py.mako": "factoryhub/workshops/migrations",
+    "extensions/workshops/migrations/versions/*.py": "factoryhub/workshops/migrations/versions",
 }
 
 
