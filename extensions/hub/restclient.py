@@ -38,13 +38,13 @@ class RestClient:
     def __init__(self, base_url: str, token: str, timeout: float = 20.0):
         self.base_url, self.token, self.timeout = base_url.rstrip("/"), token, timeout
 
-    async def call(self, method: str, path: str, body: dict | None = None) -> dict:
+    async def call(self, method: str, path: str, body: dict | None = None, timeout: float | None = None) -> dict:
         """The decoded JSON answer ({} when empty); raises :class:`RemoteError`."""
         request = HTTPRequest(f"{self.base_url}{path}", method=method,
                               headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
                               body=json.dumps(body) if body is not None else (b"" if method in ("POST", "PUT", "PATCH")
                                                                               else None),
-                              allow_nonstandard_methods=True, request_timeout=self.timeout)
+                              allow_nonstandard_methods=True, request_timeout=timeout or self.timeout)
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as err:

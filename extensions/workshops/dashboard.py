@@ -16,6 +16,7 @@ from factoryhub.spawners.slurm.queue import LIMIT_REASONS, WAITING_REASONS, Job,
 from .models import Participant, Workshop
 from .parts import Parts
 
+IMPORT_SECONDS = 600.0
 REPORT_FIELDS = ["username", "kind", "display_name", "joined_at", "sessions", "gpu_hours"]
 
 
@@ -131,8 +132,8 @@ def report_csv(data: dict) -> str:
 
 async def current_report(parts: Parts, workshop: Workshop, import_first: bool = True) -> dict:
     """The report from the ledger now (after importing Slurm accounting, so finished jobs are in)."""
-    if import_first:
-        await parts.quota.call("POST", "/imports")
+    if import_first:  # a first import reads all of Slurm's accounting: minutes on a busy cluster
+        await parts.quota.call("POST", "/imports", timeout=IMPORT_SECONDS)
     days = max(1, (parts.clock() - workshop.created_at).days + 2)
     text = await parts.quota.text(f"/projects/{segment(workshop.account)}/usage.csv?days={min(days, 366)}")
     return report(workshop, participants(parts, workshop.id), usage_by_user(text))

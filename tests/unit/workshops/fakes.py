@@ -80,7 +80,7 @@ class FakeRest:
     def on(self, method, path, answer):
         self.handlers[(method, path)] = answer
 
-    async def call(self, method, path, body=None):
+    async def call(self, method, path, body=None, timeout=None):
         self.calls.append((method, path, body))
         key = (method, path.split("?")[0])
         if key in self.fail_on or (method, "*") in self.fail_on:
