@@ -134,16 +134,21 @@ class ClusterCache:
         self._taken_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def view(self, max_age: float | None = None) -> ClusterView:
-        """The view, refreshed if older than ``max_age`` (default: the TTL)."""
+    async def view(self, max_age: float | None = None, fresher_than: float | None = None) -> ClusterView:
+        """The view, refreshed if older than ``max_age`` (default: the TTL), or if it was taken
+        before the moment ``fresher_than`` (this cache's clock): a request that met a project the
+        view did not know yet gets a view begun after it arrived — one refresh serves every
+        request waiting for it."""
         limit = self.ttl if max_age is None else max_age
         async with self._lock:  # concurrent page views share one refresh
-            if self._view is None or self.clock() - self._taken_at > limit:
+            stale = fresher_than is not None and self._taken_at < fresher_than
+            if self._view is None or stale or self.clock() - self._taken_at > limit:
+                began = self.clock()  # what the view shows is at least as new as this
                 associations, sinfo, reservations, partitions = await asyncio.gather(
                     self.client.associations(), self.client.nodes(), self.client.reservations(),
                     self.client.partitions())
                 self._view = parse_view(associations, sinfo, reservations, partitions)
-                self._taken_at = self.clock()
+                self._taken_at = began
             return self._view
 
 

@@ -164,7 +164,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         """Validate against the cached cluster view; a project or reservation the cache does
         not know yet gets one fresh look before the request is refused. A session of one of the
         user's active workshops takes the workshop's profile, project and reservation."""
-        workshops, now = self.workshops(), dt.datetime.now(dt.UTC)
+        workshops, now, arrived = self.workshops(), dt.datetime.now(dt.UTC), self.cluster.clock()
 
         def parse(view):
             accounts = usable_accounts(view.accounts_of(self.user.name), workshops, now)
@@ -177,7 +177,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         except InvalidOptions as err:
             if err.field not in ("account", "reservation"):
                 raise
-        return parse(await self.cluster.view(max_age=2.0))
+        # e.g. a workshop participant who joined a moment ago: a view begun after this request
+        return parse(await self.cluster.view(fresher_than=arrived))
 
     # --- the job ---------------------------------------------------------------------
     def _environment(self, profile: Profile) -> PythonEnv | ApptainerEnv:

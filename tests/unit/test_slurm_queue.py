@@ -115,3 +115,43 @@ def test_the_site_hides_reservations_by_pattern_or_all_of_them():
     hiding = SlurmSessionSpawner(user=alice, hidden_reservations=["maint*", "root_*"])
     assert hiding.offered_reservations(view) == ("workshop-1",)
     assert SlurmSessionSpawner(user=alice, offer_reservations=False).offered_reservations(view) == ()
+
+
+class CountingClient:
+    """Answers the cluster view's four queries; counts the refreshes."""
+
+    def __init__(self):
+        self.refreshes, self.users = 0, ["alice"]
+
+    async def associations(self):
+        self.refreshes += 1
+        return [(u, "proj", "") for u in self.users]
+
+    async def nodes(self):
+        return {}
+
+    async def reservations(self):
+        return ""
+
+    async def partitions(self):
+        return ""
+
+
+async def test_a_request_that_met_an_unknown_project_gets_a_view_begun_after_it_arrived():
+    import asyncio
+
+    from factoryhub.spawners.slurm.cluster import ClusterCache
+
+    now = [100.0]
+    client = CountingClient()
+    cache = ClusterCache(client, ttl=30, clock=lambda: now[0])
+    assert (await cache.view()).accounts_of("bob") == ()
+    client.users.append("bob")  # bob joins a workshop: sacctmgr added him a moment ago
+    now[0] += 0.1
+    assert (await cache.view()).accounts_of("bob") == (), "within the TTL the cached view serves"
+    arrived = now[0]
+    now[0] += 0.1
+    views = await asyncio.gather(*(cache.view(fresher_than=arrived) for _ in range(5)))
+    assert all(v.accounts_of("bob") == ("proj",) for v in views)
+    assert client.refreshes == 2, "one refresh serves every request waiting for it"
+    assert (await cache.view(fresher_than=arrived)).accounts_of("bob") == ("proj",) and client.refreshes == 2

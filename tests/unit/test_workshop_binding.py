@@ -212,8 +212,12 @@ class FakeCluster:
     def __init__(self, view):
         self._view = view
 
-    async def view(self, max_age=None):
+    async def view(self, max_age=None, fresher_than=None):
         return self._view
+
+    @staticmethod
+    def clock():
+        return 0.0
 
 
 def spawner_for(groups, accounts):
