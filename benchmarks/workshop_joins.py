@@ -16,6 +16,7 @@ import argparse
 import concurrent.futures
 import datetime as dt
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -155,9 +156,9 @@ def main() -> int:
                 for user in pool_accounts:
                     subprocess.run(["sacctmgr", "--immediate", "delete", "user", user], capture_output=True)
                     requests.delete(f"{hub.url}/hub/api/users/{user}", headers=admin, timeout=30)
-                now = dt.datetime.now(dt.UTC)
+                now, wid = dt.datetime.now(dt.UTC), f"bench-joins-{secrets.token_hex(3)}"
                 made = requests.post(f"{hub.url}{SERVICE}/workshops", headers=trainer, timeout=120, json={
-                    "id": "bench-joins", "title": "Benchmark", "starts_at": now.isoformat(),
+                    "id": wid, "title": "Benchmark", "starts_at": now.isoformat(),
                     "ends_at": (now + dt.timedelta(hours=2)).isoformat(), "seats": args.participants,
                     "profile": "bench-cpu", "budget_gpu_hours": 1, "trainer_account": "proj-training",
                     "course_repo": course.url})
@@ -165,8 +166,8 @@ def main() -> int:
                 codes = [c["code"] for c in made.json()["codes"]]
                 joined: list[str] = []
                 results["20 joins + spawns"] = measured(
-                    hub, ops, lambda: joined.extend(workshop_joins(hub, admin, trainer, codes, "bench-joins")))
-                requests.post(f"{hub.url}{SERVICE}/workshops/bench-joins/end", headers=trainer, timeout=600)
+                    hub, ops, lambda: joined.extend(workshop_joins(hub, admin, trainer, codes, wid)))
+                requests.post(f"{hub.url}{SERVICE}/workshops/{wid}/end", headers=trainer, timeout=600)
             course.close()
     finally:
         subprocess.run([*CLUSTER, "reset"], capture_output=True)

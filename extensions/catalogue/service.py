@@ -8,7 +8,6 @@ own database, and adds approved users to the entry's hub groups.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 import threading
@@ -21,7 +20,7 @@ from traitlets import Bool, Float, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
-from factoryhub.orphan_guard import exit_when_orphaned
+from factoryhub.orphan_guard import run_service
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.webservice import TemplateLoader
 
@@ -149,15 +148,11 @@ class CatalogueService(Application):
         await self._reload_loop() if self.reload_every > 0 else await asyncio.Event().wait()
 
     def start(self):
-        logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
-        exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
         try:
-            asyncio.run(self.serve())
+            run_service(self)
         except CatalogueUnavailable as err:
             self.log.critical("%s", err)
             sys.exit(2)
-        except KeyboardInterrupt:  # the hub stops its services with SIGINT first
-            self.log.info("%s stopped", self.name)
 
 
 main = CatalogueService.launch_instance

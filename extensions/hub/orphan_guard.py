@@ -9,6 +9,7 @@ is re-parented), it stops itself, gracefully first.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -35,6 +36,20 @@ def exit_when_orphaned(interval: float = 0.5, grace: float = 10.0) -> threading.
     thread = threading.Thread(target=watch, name="exit-when-orphaned", daemon=True)
     thread.start()
     return thread
+
+
+LOG_FORMAT = "[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"
+
+
+def run_service(service) -> None:
+    """A managed service's whole life: its log format, ending with its hub, ``service.serve()``
+    until the hub stops it (SIGINT first, hence KeyboardInterrupt). Other exceptions leave."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
+    try:
+        asyncio.run(service.serve())
+    except KeyboardInterrupt:
+        service.log.info("%s stopped", service.name)
 
 
 def run_idle_culler() -> None:

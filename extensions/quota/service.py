@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,7 +20,7 @@ from traitlets import Enum, Float, Int, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
-from factoryhub.orphan_guard import exit_when_orphaned
+from factoryhub.orphan_guard import run_service
 from factoryhub.servicedb import DB_URL_VARIABLE
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 from factoryhub.webservice import TemplateLoader
@@ -132,12 +131,7 @@ class QuotaService(Application):
         await self._import_loop() if self.import_every > 0 else await asyncio.Event().wait()
 
     def start(self):
-        logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
-        exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
-        try:
-            asyncio.run(self.serve())
-        except KeyboardInterrupt:  # the hub stops its services with SIGINT first
-            self.log.info("%s stopped", self.name)
+        run_service(self)
 
 
 main = QuotaService.launch_instance

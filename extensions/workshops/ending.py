@@ -122,28 +122,25 @@ async def _wait_for_jobs_to_end(parts: Parts, account: str, attempts: int = 60) 
     raise SlurmError(["squeue"], 0, f"jobs of {account} were still in the queue a minute after their stop: {named}")
 
 
-async def _delete_hub_user(parts: Parts, username: str) -> None:
+async def _delete(api, path: str) -> None:
+    """DELETE ``path``; what is gone already (404) is no error: the end may be run again."""
     try:
-        await parts.hub.call("DELETE", f"/users/{segment(username)}")
+        await api.call("DELETE", path)
     except RemoteError as err:
         if err.status != 404:
             raise
+
+
+async def _delete_hub_user(parts: Parts, username: str) -> None:
+    await _delete(parts.hub, f"/users/{segment(username)}")
 
 
 async def _delete_group(parts: Parts, group: str) -> None:
-    try:
-        await parts.hub.call("DELETE", f"/groups/{segment(group)}")
-    except RemoteError as err:
-        if err.status != 404:
-            raise
+    await _delete(parts.hub, f"/groups/{segment(group)}")
 
 
 async def _quota_member(parts: Parts, account: str, username: str) -> None:
-    try:
-        await parts.quota.call("DELETE", f"/projects/{segment(account)}/members/{segment(username)}")
-    except RemoteError as err:
-        if err.status != 404:
-            raise
+    await _delete(parts.quota, f"/projects/{segment(account)}/members/{segment(username)}")
 
 
 def free_pool_account(parts: Parts, account: str, actor: str) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,7 +18,7 @@ from traitlets import Enum, Float, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
-from factoryhub.orphan_guard import exit_when_orphaned
+from factoryhub.orphan_guard import run_service
 from factoryhub.restclient import RestClient
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.spawners.slurm.client import SlurmClient
@@ -105,12 +104,7 @@ class WorkshopsService(Application):
         await self.expire_loop(parts)
 
     def start(self):
-        logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
-        exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
-        try:
-            asyncio.run(self.serve())
-        except KeyboardInterrupt:  # the hub stops its services with SIGINT first
-            self.log.info("%s stopped", self.name)
+        run_service(self)
 
 
 main = WorkshopsService.launch_instance

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -21,7 +20,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Float, Unicode
 from traitlets.config import Application
 
-from factoryhub.orphan_guard import exit_when_orphaned
+from factoryhub.orphan_guard import run_service
 
 from .client import SlurmClient, SlurmError
 from .jobscript import COMMENT_PREFIX
@@ -111,7 +110,7 @@ class Reconciler(Application):
                 self.log.error("Could not cancel orphan job %s: %s", job.job_id, err)
         return stray
 
-    async def run(self) -> None:
+    async def serve(self) -> None:
         while True:
             try:
                 await self.reconcile_once()
@@ -122,12 +121,7 @@ class Reconciler(Application):
             await asyncio.sleep(self.interval)
 
     def start(self):
-        logging.basicConfig(level=logging.INFO)
-        exit_when_orphaned()  # a hub killed alone must not leave a second reconciler running
-        try:
-            asyncio.run(self.run())
-        except KeyboardInterrupt:  # the hub stops its services with SIGINT first
-            self.log.info("%s stopped", self.name)
+        run_service(self)
 
 
 main = Reconciler.launch_instance

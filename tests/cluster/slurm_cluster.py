@@ -416,6 +416,10 @@ def reset() -> None:
             run(["scontrol", "delete", f"reservationname={line.split()[0].split('=', 1)[1]}"], check=False)
     for account in ACCOUNTS:
         run(["sacctmgr", "--immediate", "modify", "account", account, "set", "GrpTRESMins=gres/gpu=-1"], check=False)
+    # training accounts a failed workshop test left behind (a workshop's end removes its own)
+    listed = run(["sacctmgr", "--noheader", "--parsable2", "list", "account", "format=Account"], check=False).stdout
+    for account in (a for a in listed.split() if a.startswith("ws-")):
+        run(["sacctmgr", "--immediate", "delete", "account", account], check=False)
 
 
 # --- teardown --------------------------------------------------------------------------
