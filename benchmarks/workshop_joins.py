@@ -17,6 +17,7 @@ import concurrent.futures
 import datetime as dt
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -140,35 +141,39 @@ def main() -> int:
     user_env = cluster("user-env").rsplit(" ", 1)[1].strip()
     cluster("hub-env")
     results = {}
+    tmp = tempfile.mkdtemp(prefix="bench-workshops-")
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            course = CourseRepo(Path(tmp) / "course")
-            with HubProcess(Path(tmp), site_file=site_file(Path(tmp), slurm_conf, user_env, pool_accounts)) as hub:
-                ops, tina = hub.api_token("ops"), hub.api_token("tina")
-                admin, trainer = {"Authorization": f"token {ops}"}, {"Authorization": f"token {tina}"}
-                register_project(hub, ops, ["tina"], 100, account="proj-training")
-                for user in pool_accounts:  # the baseline's users: an ordinary project, hub users made by an admin
-                    subprocess.run(["sacctmgr", "--immediate", "add", "user", user, "account=proj-climate"],
-                                   check=True, capture_output=True)
-                    requests.post(f"{hub.url}/hub/api/users/{user}", headers=admin, timeout=30)
-                results["20 plain spawns"] = measured(hub, ops, lambda: plain_spawns(hub, admin, pool_accounts))
-                stop_all(hub, admin, pool_accounts)
-                for user in pool_accounts:
-                    subprocess.run(["sacctmgr", "--immediate", "delete", "user", user], capture_output=True)
-                    requests.delete(f"{hub.url}/hub/api/users/{user}", headers=admin, timeout=30)
-                now, wid = dt.datetime.now(dt.UTC), f"bench-joins-{secrets.token_hex(3)}"
-                made = requests.post(f"{hub.url}{SERVICE}/workshops", headers=trainer, timeout=120, json={
-                    "id": wid, "title": "Benchmark", "starts_at": now.isoformat(),
-                    "ends_at": (now + dt.timedelta(hours=2)).isoformat(), "seats": args.participants,
-                    "profile": "bench-cpu", "budget_gpu_hours": 1, "trainer_account": "proj-training",
-                    "course_repo": course.url})
-                assert made.status_code == 201, made.text
-                codes = [c["code"] for c in made.json()["codes"]]
-                joined: list[str] = []
-                results["20 joins + spawns"] = measured(
-                    hub, ops, lambda: joined.extend(workshop_joins(hub, admin, trainer, codes, wid)))
-                requests.post(f"{hub.url}{SERVICE}/workshops/{wid}/end", headers=trainer, timeout=600)
-            course.close()
+        course = CourseRepo(Path(tmp) / "course")
+        with HubProcess(Path(tmp), site_file=site_file(Path(tmp), slurm_conf, user_env, pool_accounts)) as hub:
+            ops, tina = hub.api_token("ops"), hub.api_token("tina")
+            admin, trainer = {"Authorization": f"token {ops}"}, {"Authorization": f"token {tina}"}
+            register_project(hub, ops, ["tina"], 100, account="proj-training")
+            for user in pool_accounts:  # the baseline's users: an ordinary project, hub users made by an admin
+                subprocess.run(["sacctmgr", "--immediate", "add", "user", user, "account=proj-climate"],
+                               check=True, capture_output=True)
+                requests.post(f"{hub.url}/hub/api/users/{user}", headers=admin, timeout=30)
+            results["20 plain spawns"] = measured(hub, ops, lambda: plain_spawns(hub, admin, pool_accounts))
+            stop_all(hub, admin, pool_accounts)
+            for user in pool_accounts:
+                subprocess.run(["sacctmgr", "--immediate", "delete", "user", user], capture_output=True)
+                requests.delete(f"{hub.url}/hub/api/users/{user}", headers=admin, timeout=30)
+            now, wid = dt.datetime.now(dt.UTC), f"bench-joins-{secrets.token_hex(3)}"
+            made = requests.post(f"{hub.url}{SERVICE}/workshops", headers=trainer, timeout=120, json={
+                "id": wid, "title": "Benchmark", "starts_at": now.isoformat(),
+                "ends_at": (now + dt.timedelta(hours=2)).isoformat(), "seats": args.participants,
+                "profile": "bench-cpu", "budget_gpu_hours": 1, "trainer_account": "proj-training",
+                "course_repo": course.url})
+            assert made.status_code == 201, made.text
+            codes = [c["code"] for c in made.json()["codes"]]
+            joined: list[str] = []
+            results["20 joins + spawns"] = measured(
+                hub, ops, lambda: joined.extend(workshop_joins(hub, admin, trainer, codes, wid)))
+            requests.post(f"{hub.url}{SERVICE}/workshops/{wid}/end", headers=trainer, timeout=600)
+        course.close()
+        shutil.rmtree(tmp)
+    except Exception:
+        print(f"failed; the hub's log is kept: {tmp}/hub.log", file=sys.stderr)
+        raise
     finally:
         subprocess.run([*CLUSTER, "reset"], capture_output=True)
         cluster("down")

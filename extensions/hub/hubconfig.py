@@ -97,6 +97,7 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
         c.SlurmSessionSpawner.offer_reservations = slurm.offer_reservations
         c.SlurmSessionSpawner.hidden_reservations = list(slurm.hidden_reservations)
         c.SlurmSessionSpawner.show_idle_gpus = slurm.show_idle_gpus
+        c.SlurmSessionSpawner.project_storage = site.sessions.project_storage or ""
         if slurm.default_environment is not None:
             c.SlurmSessionSpawner.default_environment = slurm.default_environment.model_dump(mode="json")
         c.Spawner.cmd = ["jupyterhub-singleuser"]

@@ -123,6 +123,7 @@ class JobRequest:
     modules: tuple[str, ...] = ()  # environment modules loaded before the session starts
     course: Course | None = None  # a workshop's course material, pulled before the server starts
     idle_timeout_minutes: int | None = None  # the server stops itself after this long without activity
+    output_dir: str | None = None  # the site's project storage for this session's outputs
 
     def __post_init__(self):
         for name in ("username", "hub_id", "account", "partition"):
@@ -210,6 +211,7 @@ def session_environment(req: JobRequest) -> dict[str, str]:
         "FACTORYHUB_RESERVATION": req.reservation or "",
         "FACTORYHUB_WALLTIME_MINUTES": str(req.walltime_minutes),
         "FACTORYHUB_PRICE": f"{req.price:g}",
+        **({"FACTORYHUB_NOTEBOOK_OUTPUT": _path("output_dir", req.output_dir)} if req.output_dir else {}),
     }
 
 

@@ -62,6 +62,9 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     hidden_reservations = List(
         Unicode(), config=True, help="Reservations never offered, as shell-style patterns, e.g. ['maint*'].")
     show_idle_gpus = Bool(True, config=True, help="Show idle GPUs per type in the spawn form.")
+    project_storage = Unicode(
+        "", config=True, help="Where sessions' outputs go, with {account} and {username} filled in, e.g. "
+        "/proj/{account}/{username}/outputs (FACTORYHUB_NOTEBOOK_OUTPUT in the session; empty: none set).")
     port_timeout = Float(120.0, config=True, help="Seconds to wait for the running job to report its port.")
     listen_probe_interval = Float(
         0.05, config=True, help="Seconds between checks whether a reported server accepts connections yet.")
@@ -207,6 +210,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             command=(*self.cmd, *self.get_args()), modules=tuple(profile.modules),
             course=request.workshop.course if request.workshop else None,
             idle_timeout_minutes=request.workshop.idle_timeout_minutes if request.workshop else None,
+            output_dir=self.project_storage.format(account=request.account, username=self.user.name)
+            if self.project_storage else None,
         )
 
     def _persist_state(self) -> None:

@@ -206,3 +206,13 @@ def test_the_idle_timeout_counts_the_gpu_activity_mark():
                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ACTIVITY_SETTING")
     assert setting.endswith("_last_activity")
     assert 'key.endswith("_last_activity")' in inspect.getsource(ServerWebApplication.last_activity)
+
+
+def test_the_sites_project_storage_is_where_the_session_writes_its_outputs():
+    from factoryhub.spawners.slurm.jobscript import session_environment
+
+    env = session_environment(request(output_dir="/proj/proj-climate/alice/outputs"))
+    assert env["FACTORYHUB_NOTEBOOK_OUTPUT"] == "/proj/proj-climate/alice/outputs"
+    assert "FACTORYHUB_NOTEBOOK_OUTPUT" not in session_environment(request())
+    with pytest.raises(UnsafeJobField):
+        session_environment(request(output_dir="/proj/$(id)/x"))

@@ -162,3 +162,15 @@ def test_the_reference_keeps_every_description_whole():
         for field in model.model_fields.values():
             assert " ".join((field.description or "").split()).replace("|", "\\|") in reference
             models += _models_in(field.annotation)
+
+
+@pytest.mark.parametrize("value, ok", [("/proj/{account}/{username}/outputs", True), ("/scratch/outputs", True),
+                                       ("/proj/{home}", False), ("relative/{account}", False),
+                                       ("/proj/../etc", False), ("/proj/{account", False)])
+def test_project_storage_names_only_account_and_username(value, ok):
+    data = example()
+    data["sessions"]["project_storage"] = value
+    if ok:
+        assert parse_site(data, "site.yaml").sessions.project_storage == value
+    else:
+        assert problems_of(data)[0].startswith("sessions.project_storage")

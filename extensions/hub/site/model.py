@@ -327,6 +327,21 @@ class Sessions(Section):
     start_timeout_seconds: int = Field(300, ge=10, le=86400, description="How long a session may take to start.")
     named_servers_per_user: int = Field(
         0, ge=0, le=20, description="Sessions a user may run at once besides the default one (0: named servers off).")
+    project_storage: str | None = Field(
+        None, pattern=r"^/[A-Za-z0-9_./+{}-]{0,255}$",
+        description="Where a session's outputs go (the starter notebooks write there), a path on the cluster "
+        "with {account} and {username} filled in, e.g. /proj/{account}/{username}/outputs; unset: "
+        "outputs/ beside the notebook.")
+
+    @field_validator("project_storage")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        unknown = set(re.findall(r"{([^{}]*)}", value)) - {"account", "username"}
+        if unknown or "/../" in f"{value}/" or value.count("{") != value.count("}"):
+            raise ValueError("may name only {account} and {username}, and no '..'")
+        return value
 
 
 class IdleCuller(Section):
