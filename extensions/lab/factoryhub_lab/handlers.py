@@ -2,7 +2,8 @@
 
 The frontend talks only to this server (same origin, the server's login); the server talks to
 the site's services with its own token. Errors keep the services' JSON shape
-``{"status", "message", "field"}``; an unreachable service answers 503 with ``available: false``.
+``{"status", "message", "field"}``; an unreachable service answers 503 with ``available: false``
+(except for workshop messages, which a site without workshops simply does not have).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .services import CATALOGUE, QUOTA, Answer, ServiceClient
+from .services import CATALOGUE, QUOTA, WORKSHOPS, Answer, ServiceClient
 from .session import Session
 from .starter import FOLDER as STARTER_FOLDER
 from .starter import copy_starter, starter_source
@@ -103,6 +104,21 @@ class AccessRequestHandler(FactoryHubHandler):
                                             method="POST", body=body))
 
 
+class MessagesHandler(FactoryHubHandler):
+    """The user's workshop messages newer than ``?after=<id>``, oldest first, from the workshops service
+    (docs/workshops.md, "Broadcast messages"). A site without that service, or one that does not answer
+    now, has no messages for the user: ``{"messages": [], "available": false}``, not an error."""
+
+    @web.authenticated
+    async def get(self):
+        answer = await self.services.call(WORKSHOPS, "messages", {"after": self.get_argument("after", "0")},
+                                          quiet=True)
+        if answer.status in (404, 503):
+            self.finish(json.dumps({"messages": [], "available": False}))
+        else:
+            self.reply(answer)
+
+
 class StarterHandler(FactoryHubHandler):
     """Copy FactoryHub's starter notebooks into ``~/factoryhub-starter`` (the server's root), never over
     a file the user already has; answers what was copied and what was kept."""
@@ -136,4 +152,5 @@ def setup_handlers(web_app) -> None:
         (url_path_join(base, "catalogue", "entries", ENTRY_ID, "snippets"), SnippetsHandler),
         (url_path_join(base, "catalogue", "entries", ENTRY_ID, "requests"), AccessRequestHandler),
         (url_path_join(base, "starter"), StarterHandler),
+        (url_path_join(base, "messages"), MessagesHandler),
     ])

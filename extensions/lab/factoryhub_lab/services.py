@@ -1,5 +1,5 @@
-"""The site's services as seen from a session: the quota and catalogue REST APIs, called with
-the server's own token (which carries only access to them).
+"""The site's services as seen from a session: the quota, catalogue and workshops REST APIs, called
+with the server's own token (which carries only access to them).
 
 Where a service answers is asked of the hub (``GET /hub/api/services/<name>``: its URL and
 prefix), and asked again when it stops answering there (a restarted hub may have moved it);
@@ -22,7 +22,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 log = logging.getLogger(__name__)
 
-QUOTA, CATALOGUE = "factoryhub-quota", "factoryhub-catalogue"
+QUOTA, CATALOGUE, WORKSHOPS = "factoryhub-quota", "factoryhub-catalogue", "factoryhub-workshops"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ class ServiceClient:
         return f"{(await self.base(service)).rstrip('/')}/api/v1/{path}{suffix}"
 
     async def call(self, service: str, path: str, query=None, method: str = "GET", body: dict | None = None,
-                   cached: bool = True) -> Answer:
+                   cached: bool = True, quiet: bool = False) -> Answer:
+        """``method`` ``…/api/v1/<path>?<query>`` of ``service``: its answer, or 503 when it does not answer
+        (logged as a warning, or at debug level when ``quiet``: a service the site may well not run)."""
         try:
             url = await self.url(service, path, query)
         except LookupError as err:
@@ -70,20 +72,20 @@ class ServiceClient:
         hit = self._cache.get(url) if method == "GET" and cached else None
         if hit and self.clock() - hit[0] < self.ttl:
             return hit[1]
-        answer = await self._fetch(service, url, method, body)
+        answer = await self._fetch(service, url, method, body, quiet)
         if answer.status == 503 and self._bases.pop(service, None):  # moved? ask the hub once more
             try:
                 url = await self.url(service, path, query)
             except LookupError as err:
                 return self._unavailable(service, str(err))
-            answer = await self._fetch(service, url, method, body)
+            answer = await self._fetch(service, url, method, body, quiet)
         if method == "GET" and answer.status == 200:
             self._cache[url] = (self.clock(), answer)
         if method != "GET":  # what was read about this service may have changed
             self._cache = {k: v for k, v in self._cache.items() if f"/{service}/" not in k}
         return answer
 
-    async def _fetch(self, service: str, url: str, method: str, body: dict | None) -> Answer:
+    async def _fetch(self, service: str, url: str, method: str, body: dict | None, quiet: bool = False) -> Answer:
         request = HTTPRequest(url, method=method, request_timeout=self.timeout,
                               headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
                               body=json.dumps(body) if body is not None else None)
@@ -99,7 +101,7 @@ class ServiceClient:
             reason = f"answered {err.code}" if err.code != 599 else str(err.message)
         except (OSError, ValueError) as err:
             reason = str(err)
-        log.warning("%s unavailable (%s): %s", service, url, reason)
+        log.log(logging.DEBUG if quiet else logging.WARNING, "%s unavailable (%s): %s", service, url, reason)
         return self._unavailable(service, reason)
 
     @staticmethod

@@ -1,12 +1,13 @@
 /**
- * FactoryHub inside JupyterLab: the project's allocations, the session's walltime and the
- * dataset catalogue, from the site's services through the session's own server.
+ * FactoryHub inside JupyterLab: the project's allocations, the session's walltime, the
+ * dataset catalogue and workshop messages, from the site's services through the session's own server.
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { listIcon, tableRowsIcon } from '@jupyterlab/ui-components';
 
+import { startBroadcasts } from './broadcasts';
 import { CataloguePanel } from './catalogue';
 import { QuotaPanel } from './quota';
 import { STARTER_COMMAND, addStarterCommand } from './starter';
@@ -50,4 +51,13 @@ const starter: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panels, walltime, starter];
+const broadcasts: JupyterFrontEndPlugin<void> = {
+  id: '@factoryhub/lab:workshop-messages',
+  description: "Trainers' workshop messages as notifications, each shown once.",
+  autoStart: true,
+  activate: (app: JupyterFrontEnd) => {
+    void app.restored.then(() => startBroadcasts());  // once the notification area is there
+  }
+};
+
+export default [panels, walltime, starter, broadcasts];
