@@ -110,10 +110,11 @@ async def join(parts: Parts, code: str, username: str | None, display_name: str 
     try:
         if password is not None:
             await _ensure_hub_user(parts, username)
-        await parts.add_to_group(called.group, username)
-        made.append("group")
+        # Slurm first: membership of the group is what tells the spawner the account is the user's
         await parts.slurm.add_user(username, workshop.account)
         made.append("slurm")
+        await parts.add_to_group(called.group, username)
+        made.append("group")
         await parts.quota.call("PUT", f"/projects/{segment(workshop.account)}/members/{segment(username)}")
     except (SlurmError, RemoteError) as err:
         log.warning("Join of %s to workshop %s failed: %s", username, workshop.id, err)

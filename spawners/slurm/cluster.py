@@ -8,6 +8,7 @@ partition limits come from scontrol's one-line records.)
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from factoryhub.site import Profile
 
 from .client import SlurmClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ class ClusterCache:
                     self.client.partitions())
                 self._view = parse_view(associations, sinfo, reservations, partitions)
                 self._taken_at = began
+                log.debug("Cluster view refreshed (%d associations, %.2f s)", len(associations),
+                          self.clock() - began)
             return self._view
 
 

@@ -170,7 +170,11 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         workshops, now, arrived = self.workshops(), dt.datetime.now(dt.UTC), self.cluster.clock()
 
         def parse(view):
-            accounts = usable_accounts(view.accounts_of(self.user.name), workshops, now)
+            # an active workshop's account is the user's even before the cached view shows it: the
+            # workshops service associates a participant in Slurm before adding them to its group
+            known = dict.fromkeys([*view.accounts_of(self.user.name), *(w.account for w in workshops
+                                                                         if w.active(now))])
+            accounts = usable_accounts(tuple(known), workshops, now)
             return parse_user_options(user_options, self.offered_profiles(view), self.default_profile or None,
                                       accounts, self.offered_reservations(view),
                                       tuple(w for w in workshops if w.active(now)))

@@ -252,6 +252,18 @@ def test_the_spawner_applies_the_binding_of_the_users_active_workshop(monkeypatc
     assert 'name="workshop"' in asyncio.run(spawner.options_form(spawner))
 
 
+def test_a_participant_who_joined_a_moment_ago_starts_before_the_cached_view_shows_the_account():
+    """The service associates a participant in Slurm before adding them to the workshop's group:
+    the group's binding is the spawner's word that the account is theirs."""
+    now = dt.datetime.now(dt.UTC)
+    live = group(starts_at=(now - dt.timedelta(hours=1)).isoformat(), ends_at=(now + dt.timedelta(hours=1)).isoformat())
+    spawner = spawner_for([live], ())  # the cached view has no association for alice yet
+    request = asyncio.run(spawner._validate({"workshop": "gpu-intro"}))
+    assert request.account == "ws-gpu-intro" and request.workshop.id == "gpu-intro"
+    with pytest.raises(InvalidOptions, match="no project"):  # an ordinary session still needs a real one
+        asyncio.run(spawner_for([], ())._validate({}))
+
+
 def test_a_user_without_groups_gets_an_ordinary_session():
     spawner = spawner_for([], ("proj-climate",))
     request = asyncio.run(spawner._validate({}))

@@ -85,17 +85,22 @@ async def test_two_people_with_one_code_at_once_cannot_both_join(tmp_path):
     assert sorted(type(r).__name__ for r in results) == ["JoinRefusal", "Joined"]
 
 
-async def test_a_join_that_fails_in_slurm_gives_the_seat_back(tmp_path):
+@pytest.mark.parametrize("failing", ["slurm", "hub"])
+async def test_a_join_that_fails_part_way_gives_the_seat_back(tmp_path, failing):
     parts, slurm, hub, quota, codes = await made(tmp_path)
-    slurm.fail_on.add("add_user")
+    if failing == "slurm":
+        slurm.fail_on.add("add_user")
+    else:
+        hub.fail_on.add(("POST", "/groups/workshop-gpu-intro/users"))
     with pytest.raises(JoinRefusal) as refused:
         await joining.join(parts, codes[0], None, "Ada")
     assert refused.value.status == 502
-    assert ("DELETE", "/groups/workshop-gpu-intro/users", {"users": ["train01"]}) in hub.calls
+    assert ("train01", "ws-gpu-intro") not in slurm.associations
     with parts.db.read() as session:
         assert session.get(JoinCode, codes[0]).used_by is None
         assert session.query(Participant).count() == 0 and session.query(PoolLease).count() == 0
     slurm.fail_on.clear()
+    hub.fail_on.clear()
     assert (await joining.join(parts, codes[0], None, "Ada")).username == "train01"
 
 
