@@ -3,9 +3,13 @@
 The notebooks and their data generators ship inside this distribution (``factoryhub_lab/starter``,
 from the repository's notebooks/); a site may point ``FACTORYHUB_STARTER_SOURCE`` at its own copy
 (e.g. a course repository checked out on the cluster's filesystem).
+
+A copied notebook that names no kernel gets the session's ``python3`` one: stripped notebooks often
+lose their kernelspec, and JupyterLab would then greet a trainee with "Select Kernel".
 """
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +17,7 @@ from pathlib import Path
 FOLDER = "factoryhub-starter"
 PACKAGED = Path(__file__).with_name("starter")
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", "generated", "outputs"}
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 @dataclass
@@ -47,6 +52,25 @@ def copy_starter(source: Path, destination: Path) -> StarterCopy:
                 raise FileExistsError(f"{folder} is a link: not copying into it")
             folder.mkdir(parents=True, exist_ok=True)
         with path.open("rb") as src, open(target, "xb") as out:  # "x": never replace what appeared meanwhile
-            shutil.copyfileobj(src, out)
+            if path.suffix == ".ipynb":
+                out.write(with_kernelspec(src.read()))
+            else:
+                shutil.copyfileobj(src, out)
         result.copied.append(str(relative))
     return result
+
+
+def with_kernelspec(notebook: bytes) -> bytes:
+    """The notebook with ``KERNELSPEC`` when it names no kernel; one that names its kernel (a site's R or
+    GPU kernel) and anything that is not a notebook's JSON are left byte for byte as they are."""
+    try:
+        content = json.loads(notebook)
+    except ValueError:
+        return notebook
+    if not isinstance(content, dict) or not isinstance(content.setdefault("metadata", {}), dict):
+        return notebook
+    named = content["metadata"].get("kernelspec")
+    if isinstance(named, dict) and named.get("name"):
+        return notebook
+    content["metadata"]["kernelspec"] = dict(KERNELSPEC)
+    return (json.dumps(content, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()  # nbformat's layout
