@@ -2,7 +2,9 @@
 with the server's own token (which carries only access to them).
 
 Where a service answers is asked of the hub (``GET /hub/api/services/<name>``: its URL and
-prefix), and asked again when it stops answering there (a restarted hub may have moved it);
+prefix), and asked again when it stops answering there (a restarted hub may have moved it); a
+service the hub does not have is not asked about again for ``absent_ttl`` (the messages poll would
+otherwise ask, and the hub log a 404, every 30 s per session at a site without workshops);
 ``FACTORYHUB_SERVICES_URL`` (the proxy's ``…/services/``, set when the site names its public
 address) overrides the lookup.
 
@@ -39,21 +41,28 @@ class Answer:
 class ServiceClient:
     """Calls the hub's services over REST with the server's own token, caching answers for a short time."""
     def __init__(self, token: str, services_url: str = "", hub_api_url: str = "", ttl: float = 15.0,
-                 timeout: float = 10.0, clock=time.monotonic):
+                 timeout: float = 10.0, clock=time.monotonic, absent_ttl: float = 300.0):
         self.token, self.hub_api_url = token, hub_api_url.rstrip("/")
         self.services_url = services_url.rstrip("/") + "/" if services_url else ""
-        self.ttl, self.timeout, self.clock = ttl, timeout, clock
+        self.ttl, self.timeout, self.clock, self.absent_ttl = ttl, timeout, clock, absent_ttl
         self._cache: dict[str, tuple[float, Answer]] = {}
         self._bases: dict[str, str] = {}
+        self._absent: dict[str, float] = {}  # service -> when the hub said it has no such service
 
     async def base(self, service: str) -> str:
         """``…/services/<name>/`` where ``service`` answers."""
         if self.services_url:
             return f"{self.services_url}{service}/"
         if service not in self._bases:
+            since = self._absent.get(service)
+            if since is not None and self.clock() - since < self.absent_ttl:
+                raise LookupError(f"the hub has no service {service}")
             model = await self._fetch("hub", f"{self.hub_api_url}/services/{quote(service, safe='')}", "GET", None)
+            if model.status == 404:
+                self._absent[service] = self.clock()
             if model.status != 200 or not model.body.get("url"):
                 raise LookupError(f"the hub does not say where {service} answers ({model.body.get('message')})")
+            self._absent.pop(service, None)
             self._bases[service] = model.body["url"].rstrip("/") + model.body.get("prefix", f"/services/{service}/")
         return self._bases[service]
 

@@ -14,6 +14,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from factoryhub_lab.handlers import setup_handlers
+from factoryhub_lab.services import WORKSHOPS, ServiceClient
 
 MESSAGES = [{"id": i, "workshop": "gpu-intro", "title": "Introduction to GPU computing", "text": f"message {i}",
              "sent_at": "2026-12-04T13:50:00+00:00", "sender": "trainer1"} for i in (3, 7)]
@@ -36,8 +37,10 @@ class FakeWorkshops(web.RequestHandler):
 class FakeHub(web.RequestHandler):
     """The hub's service model: it knows the workshops service or, at a site without workshops, it does not."""
     known: set[str] = set()
+    asked: list[str] = []
 
     def get(self, name):
+        FakeHub.asked.append(name)
         if name not in FakeHub.known:
             self.set_status(404)
             self.finish({"status": 404, "message": f"No such service: {name}"})
@@ -59,7 +62,7 @@ async def proxy():
         (r"/services/factoryhub-workshops/api/v1/messages", FakeWorkshops),
         (r"/hub/api/services/([^/]+)", FakeHub)], default_handler_class=web.ErrorHandler,
         default_handler_args={"status_code": 404}))
-    FakeWorkshops.calls, FakeHub.known = [], {"factoryhub-workshops"}
+    FakeWorkshops.calls, FakeHub.known, FakeHub.asked = [], {"factoryhub-workshops"}, []
     yield f"http://127.0.0.1:{port}"
     server.stop()
 
@@ -131,3 +134,17 @@ async def test_a_site_without_the_workshops_service_has_no_messages_quietly(prox
     assert answer == (200, {"messages": [], "available": False})
     assert [r for r in caplog.records if r.name.startswith("factoryhub_lab") and r.levelno >= logging.WARNING] == []
     assert FakeWorkshops.calls == []
+
+
+async def test_a_service_the_hub_does_not_have_is_not_asked_about_at_every_poll(proxy):
+    FakeHub.known = set()
+    now = [0.0]
+    client = ServiceClient("server-token", hub_api_url=f"{proxy}/hub/api", clock=lambda: now[0], absent_ttl=300)
+    for _ in range(3):  # polls 30 s apart
+        assert (await client.call(WORKSHOPS, "messages", {"after": 0}, quiet=True)).status == 503
+        now[0] += 30
+    assert FakeHub.asked == ["factoryhub-workshops"]
+    FakeHub.known = {"factoryhub-workshops"}  # the site added it (a hub restart): found within absent_ttl
+    now[0] = 301
+    assert (await client.call(WORKSHOPS, "messages", {"after": 0})).body == {"messages": MESSAGES}
+    assert FakeHub.asked == ["factoryhub-workshops"] * 2
