@@ -3,6 +3,8 @@ Slurm): log in, click the starter notebooks card, open notebook 01, run it on th
 the notebook as saved holds every exercise's "passed" line; a failing cell fails the test at once."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 import nbformat
 import pytest
 import requests
@@ -76,3 +78,22 @@ def test_a_trainee_runs_starter_notebook_01_on_the_cpu(hub, page, screenshot):
                    interval=2)
     finally:
         screenshot("starter-walkthrough-notebook-01")
+
+
+def test_the_hub_home_page_opens_jupyterlab_with_the_starter_notebooks(hub, page):
+    page.set_default_timeout(60_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(hub.credentials()["admin"])
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{hub.url}/hub/home")
+    page.get_by_role("link", name="Open the starter notebooks").click()
+    if "/hub/spawn" in page.url:  # no session yet: the spawn form first, then JupyterLab at the link's address
+        page.get_by_role("button", name="Start").click()
+    expect(page.locator(".jp-FileBrowser-crumbs")).to_contain_text("factoryhub-starter", timeout=180_000)
+    assert "factoryhub-starter" not in parse_qs(urlparse(page.url).query), "a reload must not copy again"
+    token = hub.api_token("admin")
+    listing = requests.get(f"{hub.url}/user/admin/api/contents/factoryhub-starter", timeout=30,
+                           headers={"Authorization": f"token {token}"}).json()
+    assert NOTEBOOK in {entry["name"] for entry in listing["content"]}
+    requests.delete(f"{hub.url}/hub/api/users/admin/server", timeout=60, headers={"Authorization": f"token {token}"})

@@ -87,7 +87,7 @@ def test_a_trainer_runs_a_workshop_in_the_browser(hub, slurm_cluster, browser):
     # the trainer's broadcast appears in the participant's JupyterLab
     trainer.reload()
     expect(trainer.locator('#participants tr[data-username="alice"] .session-state')).to_contain_text("running")
-    trainer.get_by_label("Message").fill("Break until 14:00 — save your work")
+    trainer.get_by_role("textbox", name="Message").fill("Break until 14:00 — save your work")
     trainer.get_by_role("button", name="Send to everyone's JupyterLab").click()
     expect(trainer.locator("#fh-message")).to_contain_text("Message sent")
     expect(participant.get_by_text("Break until 14:00 — save your work")).to_be_visible(timeout=60_000)

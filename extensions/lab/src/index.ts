@@ -11,6 +11,7 @@ import { startBroadcasts } from './broadcasts';
 import { CataloguePanel } from './catalogue';
 import { QuotaPanel } from './quota';
 import { STARTER_COMMAND, addStarterCommand } from './starter';
+import { wantsStarter, withoutStarter } from './starterCopy';
 import { WalltimeItem } from './walltimeItem';
 
 const panels: JupyterFrontEndPlugin<void> = {
@@ -48,6 +49,10 @@ const starter: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, launcher: ILauncher | null) => {
     addStarterCommand(app);
     launcher?.add({ command: STARTER_COMMAND, category: 'FactoryHub', rank: 0 });
+    if (wantsStarter(window.location.search)) {  // the hub home page's "Starter notebooks" link
+      window.history.replaceState(null, '', withoutStarter(window.location.href));
+      void app.restored.then(() => app.commands.execute(STARTER_COMMAND));
+    }
   }
 };
 
