@@ -16,6 +16,7 @@ from tests.harness.hub import REPO
 from tests.harness.notebooks import exercise_cells, unstripped
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+DASHBOARDS = sorted((REPO / "notebooks" / "dashboards").glob("*.ipynb"))  # Voila dashboards (SME demos)
 LOCAL_MODULES = {p.stem for p in (REPO / "notebooks" / "data").glob("*.py")}
 TEST_ONLY = {"nbclient", "nbformat"}  # requirements-cpu.txt: what runs the notebooks in CI
 GPU_ONLY = {"cupy", "cupyx", "cudf", "dask_cudf", "dask_cuda", "rmm"}
@@ -81,7 +82,7 @@ def test_there_are_four_starter_notebooks():
                                           "03-fine-tuning.ipynb", "04-scaling-out-with-dask.ipynb"]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", NOTEBOOKS + DASHBOARDS, ids=ids(NOTEBOOKS + DASHBOARDS))
 def test_outputs_are_stripped(path):
     assert unstripped(nbformat.read(path, as_version=4)) == [], \
         f"run `python tests/harness/notebooks.py strip {path.relative_to(REPO)}` before committing"
@@ -112,7 +113,7 @@ def test_every_exercise_has_a_hidden_check_and_wrong_solutions_to_refuse(path):
     assert set(wrong) <= set(pairs), f"wrong solutions for unknown exercises: {set(wrong) - set(pairs)}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", NOTEBOOKS + DASHBOARDS, ids=ids(NOTEBOOKS + DASHBOARDS))
 def test_environment_yml_provides_every_import(path):
     modules = imported_modules(nbformat.read(path, as_version=4))
     unknown = modules - PROVIDERS.keys()
@@ -121,7 +122,7 @@ def test_environment_yml_provides_every_import(path):
     assert not missing, f"environment.yml lacks {sorted(missing)}, which {path.name} imports"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+@pytest.mark.parametrize("path", NOTEBOOKS + DASHBOARDS, ids=ids(NOTEBOOKS + DASHBOARDS))
 def test_cpu_requirements_provide_every_import_outside_the_gpu_path(path):
     modules = imported_modules(nbformat.read(path, as_version=4)) - GPU_ONLY
     needed = {PROVIDERS[m][1] for m in modules if PROVIDERS.get(m, (None, None))[1]}
