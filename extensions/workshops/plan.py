@@ -47,10 +47,12 @@ def available_budget_hours(project_remaining_hours: float, other_workshop_budget
 
 # --- Slurm hostlists and reservations ------------------------------------------------------
 _RANGE = re.compile(r"^(?P<prefix>[^\[\]]*)\[(?P<ranges>[0-9,\-]+)\](?P<suffix>[^\[\]]*)$")
+MAX_HOSTS = 10_000  # more than any site's nodes: a list naming more is a mistake, not a reservation
 
 
 def expand_hostlist(text: str) -> set[str]:
-    """'gpu[01-03,07],cpu1' -> {'gpu01', 'gpu02', 'gpu03', 'gpu07', 'cpu1'} (one bracket per name)."""
+    """'gpu[01-03,07],cpu1' -> {'gpu01', 'gpu02', 'gpu03', 'gpu07', 'cpu1'} (one bracket per name);
+    ValueError when it names more than MAX_HOSTS nodes (before expanding them)."""
     hosts: set[str] = set()
     for item in re.split(r",(?![^\[]*\])", text.strip()):
         if not item or item == "(null)":
@@ -60,8 +62,12 @@ def expand_hostlist(text: str) -> set[str]:
             hosts.add(item)
             continue
         for part in match["ranges"].split(","):
-            first, _, last = part.partition("-")
+            first, dash, last = part.partition("-")
+            if not first.isdigit() or (dash and not last.isdigit()):
+                raise ValueError(f"{item!r} is not a Slurm host range")
             width = len(first)
+            if int(last or first) - int(first) + len(hosts) >= MAX_HOSTS:
+                raise ValueError(f"names more than {MAX_HOSTS} nodes")
             for number in range(int(first), int(last or first) + 1):
                 hosts.add(f"{match['prefix']}{number:0{width}d}{match['suffix']}")
     return hosts

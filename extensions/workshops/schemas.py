@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from factoryhub.spawners.slurm import jobscript
 from factoryhub.webservice import WholeNumber
 
+from .plan import expand_hostlist
+
 WORKSHOP_ID = r"^[a-z0-9][a-z0-9-]{2,39}$"
 SLURM_ACCOUNT = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"
 NODE_LIST = r"^[A-Za-z0-9][A-Za-z0-9_.\-\[\],]{0,499}$"  # a Slurm hostlist: gpu[01-04],cpu07
@@ -37,6 +39,11 @@ def _safe_branch(value: str) -> str:
     return value
 
 
+def _hostlist(value: str) -> str:
+    expand_hostlist(value)  # ValueError: too many nodes, or not a host range
+    return value
+
+
 class Body(BaseModel):
     """A request body: unknown keys refused, text stripped."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -54,7 +61,7 @@ class WorkshopCreate(Body):
     trainer_account: str = Field(pattern=SLURM_ACCOUNT, description="the trainer's project the budget comes from")
     course_repo: str = Field(pattern=COURSE_REPO)
     course_branch: Annotated[str, Field(pattern=BRANCH), AfterValidator(_safe_branch)] = "main"
-    nodes: str = Field("", pattern=r"^$|" + NODE_LIST)
+    nodes: Annotated[str, Field(pattern=r"^$|" + NODE_LIST), AfterValidator(_hostlist)] = ""
     idle_timeout_minutes: WholeNumber | None = Field(None, ge=5, le=1440)
 
     @model_validator(mode="after")

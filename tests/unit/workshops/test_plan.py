@@ -15,6 +15,8 @@ T0 = dt.datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
 def test_hostlists_expand_ranges_lists_and_plain_names():
     assert plan.expand_hostlist("gpu[01-03,07],cpu1") == {"gpu01", "gpu02", "gpu03", "gpu07", "cpu1"}
+    with pytest.raises(ValueError, match="more than"):  # refused before a billion names are made
+        plan.expand_hostlist("gpu[0-999999999]")
     assert plan.expand_hostlist("") == set() and plan.expand_hostlist("(null)") == set()
 
 
@@ -80,6 +82,7 @@ BODY = {"id": "gpu-intro", "title": "GPU intro", "starts_at": "2026-12-04T10:00:
     ({"course_repo": "https://host/repo\nX"}, "course_repo"),
     ({"course_branch": "-x"}, "course_branch"), ({"course_branch": "a..b"}, "course_branch"),
     ({"nodes": "node1; reboot"}, "nodes"), ({"budget_gpu_hours": 0}, "budget_gpu_hours"),
+    ({"nodes": "node[0-99999999999]"}, "nodes"), ({"nodes": "node[5-]"}, "nodes"),
     ({"idle_timeout_minutes": 1}, "idle_timeout_minutes"), ({"extra": 1}, "extra"),
 ])
 def test_bad_bodies_are_refused_naming_the_field(changes, field):
