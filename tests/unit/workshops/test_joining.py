@@ -108,3 +108,11 @@ def test_password_hashes_are_salted_and_checked_in_constant_time():
     one, two = joining.hash_password("secret"), joining.hash_password("secret")
     assert one != two and joining.password_matches("secret", one) and not joining.password_matches("Secret", one)
     assert not joining.password_matches("secret", "garbage")
+
+
+async def test_a_lent_pool_account_cannot_take_a_seat_of_another_workshop_as_itself(tmp_path):
+    parts, slurm, hub, quota, codes = await made(tmp_path)
+    await joining.join(parts, codes[0], None, "Ada")  # train01
+    with pytest.raises(JoinRefusal) as refused:
+        await joining.join(parts, codes[1], "train01")
+    assert refused.value.status == 403 and refused.value.reason == "pool_account"
