@@ -54,7 +54,7 @@ def configure_workshops(c, loaded: LoadedSite, quota_url: str | None, login_toke
                f"--home-policy={settings.pool_home_policy}", f"--archive-dir={settings.pool_archive_dir or ''}",
                f"--expire-every={settings.expire_every_seconds}",
                f"--slurm-conf={site.slurm.conf or ''}", f"--slurm-bin-dir={site.slurm.bin_dir or ''}",
-               f"--site-name={site.name}"]
+               f"--site-name={site.name}", f"--public-url={site.hub.public_url or ''}"]
     c.JupyterHub.custom_scopes.update(SCOPES)
     url = service_url(settings.bind_url)
     # the hub's login page for pool accounts asks the service (workshop_login.py)

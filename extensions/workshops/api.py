@@ -74,7 +74,9 @@ class ApiHandler(JsonHandler):
     def codes(self, workshop: Workshop) -> list[dict]:
         with self.parts.db.read() as session:
             rows = session.query(JoinCode).filter_by(workshop_id=workshop.id).order_by(JoinCode.code).all()
-        base = self.request.protocol + "://" + self.request.host + self.settings["service_prefix"]
+        # the hub's public address when the site names one (behind a TLS proxy this request says http://)
+        public = self.settings.get("public_url") or f"{self.request.protocol}://{self.request.host}"
+        base = public.rstrip("/") + self.settings["service_prefix"]
         return [{"code": r.code, "used_by": r.used_by, "link": f"{base}join/{r.code}"} for r in rows]
 
 

@@ -54,12 +54,15 @@ class WorkshopsService(Application):
     slurm_conf = Unicode("", config=True, help="slurm.conf to use (Slurm's default when empty).")
     slurm_bin_dir = Unicode("", config=True, help="Directory of sacctmgr/scontrol/squeue (PATH when empty).")
     site_name = Unicode("FactoryHub", config=True, help="The site's name, shown in the pages' navigation bar.")
+    public_url = Unicode("", config=True, help="The hub's public address, e.g. https://hub.example.eu: join links "
+                         "start with it (empty: taken from each request).")
 
     aliases = {"quota-url": "WorkshopsService.quota_url", "profiles": "WorkshopsService.profiles",
                "pool-accounts": "WorkshopsService.pool_accounts", "home-policy": "WorkshopsService.home_policy",
                "archive-dir": "WorkshopsService.archive_dir",
                "expire-every": "WorkshopsService.expire_every", "slurm-conf": "WorkshopsService.slurm_conf",
-               "slurm-bin-dir": "WorkshopsService.slurm_bin_dir", "site-name": "WorkshopsService.site_name"}
+               "slurm-bin-dir": "WorkshopsService.slurm_bin_dir", "site-name": "WorkshopsService.site_name",
+               "public-url": "WorkshopsService.public_url"}
 
     def make_parts(self) -> Parts:
         client = SlurmClient(bin_dir=Path(self.slurm_bin_dir) if self.slurm_bin_dir else None,
@@ -79,7 +82,8 @@ class WorkshopsService(Application):
         handlers = [(rf"{prefix}oauth_callback", HubOAuthCallbackHandler), *api.routes(prefix, parts),
                     *pages.routes(prefix, parts)]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True, service_prefix=prefix,
-                               site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES))
+                               site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
+                               public_url=self.public_url)
 
     async def expire_loop(self, parts: Parts) -> None:
         """End every workshop whose end has come; one that fails part-way is retried next time."""

@@ -61,3 +61,15 @@ def test_no_workshops_without_slurm(tmp_path):
 
     c = configured(tmp_path, local)
     assert "factoryhub-workshops" not in services(c) and "factoryhub-trainer" not in roles(c)
+
+
+def test_join_links_start_with_the_hubs_public_address_when_the_site_names_one(tmp_path):
+    def public(site):
+        site["hub"]["public_url"] = "http://127.0.0.1:8443/"  # loopback: local accounts stay allowed
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    named = services(configured(tmp_path / "a", public))["factoryhub-workshops"]["command"]
+    unnamed = services(configured(tmp_path / "b"))["factoryhub-workshops"]["command"]
+    assert "--public-url=http://127.0.0.1:8443/" in named
+    assert "--public-url=" in unnamed, "empty: each request's own address"
