@@ -74,6 +74,8 @@ class TrainingSlurm:
         return parse_reservations(await self.client.reservations(), self.zone)
 
     async def jobs_of(self, account: str) -> list[dict]:
-        """The account's jobs that are still active (squeue --json also lists jobs that ended minutes ago)."""
+        """The account's jobs that are still active. Filtered here: Slurm 22.05's ``squeue --json``
+        ignores ``--account`` (it lists every job), and lists jobs that ended minutes ago."""
         data = await self.client.run_json([self.client._exe("squeue"), "--account", account, "--json"])
-        return [raw for raw in data.get("jobs") or [] if parse_job(raw).active]
+        return [raw for raw in data.get("jobs") or []
+                if (job := parse_job(raw)).active and job.account == account]

@@ -100,3 +100,20 @@ def test_a_good_body_is_read_in_utc():
     assert body.starts_at == dt.datetime(2026, 12, 4, 9, 0, tzinfo=UTC) and body.course_branch == "main"
     with pytest.raises(ValidationError):
         WorkshopCreate.model_validate({**BODY, "title": "   "})
+
+
+async def test_an_accounts_jobs_are_filtered_here_because_squeue_json_ignores_the_filter():
+    from factoryhub.workshops.slurm_ops import TrainingSlurm
+
+    class Client:
+        def _exe(self, name):
+            return name
+
+        async def run_json(self, argv):
+            return {"jobs": [
+                {"job_id": 1, "account": "ws-a", "job_state": "RUNNING", "user_name": "ada"},
+                {"job_id": 2, "account": "proj-x", "job_state": "PENDING", "user_name": "carol"},
+                {"job_id": 3, "account": "ws-a", "job_state": "CANCELLED", "user_name": "bea"}]}
+
+    jobs = await TrainingSlurm(Client(), dt.UTC).jobs_of("ws-a")
+    assert [j["job_id"] for j in jobs] == [1]
