@@ -28,6 +28,7 @@ from .pool_homes import clean_script, run_clean_jobs
 
 log = logging.getLogger(__name__)
 STOP_CONCURRENCY = 8
+CLEAN_SECONDS = 300.0
 
 
 class EndFailed(RuntimeError):
@@ -103,7 +104,8 @@ async def _deal_with_pool_homes(parts: Parts, workshop: Workshop, accounts: list
     partition = parts.profiles[workshop.profile].partition if workshop.profile in parts.profiles else "cpu"
     archive_dir = parts.pool.archive_dir if policy == "archive" else None
     scripts = {a: clean_script(workshop.id, a, workshop.account, partition, archive_dir) for a in accounts}
-    states = await run_clean_jobs(parts.slurm.client, scripts)
+    # at most CLEAN_SECONDS: an account whose job has not run by then stays lent, its job named
+    states = await run_clean_jobs(parts.slurm.client, scripts, timeout=CLEAN_SECONDS)
     freed = [a for a, state in states.items() if state == "COMPLETED"]
     kept = {a: state for a, state in states.items() if state != "COMPLETED"}
     for account, state in kept.items():
