@@ -142,8 +142,8 @@ def main() -> int:
     cluster("hub-env")
     results = {}
     tmp = tempfile.mkdtemp(prefix="bench-workshops-")
+    course = CourseRepo(Path(tmp) / "course")
     try:
-        course = CourseRepo(Path(tmp) / "course")
         with HubProcess(Path(tmp), site_file=site_file(Path(tmp), slurm_conf, user_env, pool_accounts)) as hub:
             ops, tina = hub.api_token("ops"), hub.api_token("tina")
             admin, trainer = {"Authorization": f"token {ops}"}, {"Authorization": f"token {tina}"}
@@ -169,12 +169,12 @@ def main() -> int:
             results["20 joins + spawns"] = measured(
                 hub, ops, lambda: joined.extend(workshop_joins(hub, admin, trainer, codes, wid)))
             requests.post(f"{hub.url}{SERVICE}/workshops/{wid}/end", headers=trainer, timeout=600)
-        course.close()
         shutil.rmtree(tmp)
     except Exception:
         print(f"failed; the hub's log is kept: {tmp}/hub.log", file=sys.stderr)
         raise
     finally:
+        course.close()
         subprocess.run([*CLUSTER, "reset"], capture_output=True)
         cluster("down")
     print(f"\n{args.participants} sessions at once (one CPU each), seconds until all ready; hub API latency meanwhile")

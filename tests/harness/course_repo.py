@@ -4,6 +4,8 @@ course repository is served by a forge in production."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -34,7 +36,8 @@ class CourseRepo:
         self.port = free_port()
         self.proc = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
                                       f"--port={self.port}", f"--base-path={root / 'served'}", str(root / "served")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)  # `git daemon` runs git-daemon as its child
         wait_until(lambda: subprocess.run(["git", "ls-remote", self.url], capture_output=True, timeout=10).returncode
                    == 0, 30, "the course repository served")
 
@@ -43,5 +46,6 @@ class CourseRepo:
         return f"git://127.0.0.1:{self.port}/course.git"
 
     def close(self) -> None:
-        self.proc.terminate()
+        """Stop the server and its child (terminating `git daemon` alone leaves git-daemon serving)."""
+        os.killpg(self.proc.pid, signal.SIGTERM)
         self.proc.wait(timeout=10)
