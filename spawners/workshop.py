@@ -159,6 +159,18 @@ def usable_accounts(accounts: Sequence[str], bindings: Sequence[WorkshopBinding]
     return usable
 
 
+def session_accounts(accounts: Sequence[str], bindings: Sequence[WorkshopBinding],
+                     now: dt.datetime) -> tuple[tuple[str, ...], tuple[WorkshopBinding, ...]]:
+    """(the accounts a session of this user may charge, the user's active workshops): the Slurm
+    view's ``accounts`` plus active workshops' — the workshops service associates a participant in
+    Slurm before adding them to the group, so the binding is the word that the account is theirs
+    even before a cached view shows it — less workshops' accounts outside their windows
+    (:func:`usable_accounts`, which raises InvalidOptions when none is left)."""
+    active = tuple(b for b in bindings if b.active(now))
+    known = dict.fromkeys([*accounts, *(b.account for b in active)])
+    return usable_accounts(tuple(known), bindings, now), active
+
+
 def chosen_workshop(user_options: Mapping[str, object] | None, bindings: Sequence[WorkshopBinding],
                     user_accounts: Sequence[str] | None) -> WorkshopBinding | None:
     """The workshop a session belongs to: the one named by option ``workshop``; else the one whose

@@ -30,7 +30,7 @@ from factoryhub.site import Profile
 from ..mixin import SessionOptionsMixin
 from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
-from ..workshop import WorkshopBinding, usable_accounts, workshop_bindings
+from ..workshop import WorkshopBinding, session_accounts, workshop_bindings
 from .budget import BudgetHoldMixin
 from .client import SlurmClient, SlurmError, SlurmUnreachable
 from .cluster import ClusterView, cluster_cache_for
@@ -122,16 +122,15 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             except SlurmError as err:
                 spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
                 return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
-            workshops, now = spawner.workshops(), dt.datetime.now(dt.UTC)
             try:
-                accounts = usable_accounts(view.accounts_of(spawner.user.name), workshops, now)
+                accounts, active = session_accounts(view.accounts_of(spawner.user.name), spawner.workshops(),
+                                                    dt.datetime.now(dt.UTC))
             except InvalidOptions as err:
                 return f'<p class="alert alert-warning" id="factoryhub-no-project">{escape(err.reason)}</p>'
             return render_form(spawner.offered_profiles(view), spawner._previous_options(),
                                spawner.default_profile or None, accounts,
                                spawner.offered_reservations(view), view.idle_gpus if spawner.show_idle_gpus else None,
-                               spawner.gpu_labels, await spawner.project_balances(accounts),
-                               tuple(w for w in workshops if w.active(now)))
+                               spawner.gpu_labels, await spawner.project_balances(accounts), active)
         return form
 
     def workshops(self) -> tuple[WorkshopBinding, ...]:
@@ -170,14 +169,9 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         workshops, now, arrived = self.workshops(), dt.datetime.now(dt.UTC), self.cluster.clock()
 
         def parse(view):
-            # an active workshop's account is the user's even before the cached view shows it: the
-            # workshops service associates a participant in Slurm before adding them to its group
-            known = dict.fromkeys([*view.accounts_of(self.user.name), *(w.account for w in workshops
-                                                                         if w.active(now))])
-            accounts = usable_accounts(tuple(known), workshops, now)
+            accounts, active = session_accounts(view.accounts_of(self.user.name), workshops, now)
             return parse_user_options(user_options, self.offered_profiles(view), self.default_profile or None,
-                                      accounts, self.offered_reservations(view),
-                                      tuple(w for w in workshops if w.active(now)))
+                                      accounts, self.offered_reservations(view), active)
 
         try:
             return parse(await self.cluster.view())
