@@ -50,8 +50,12 @@ class ApiHandler(JsonHandler):
     def is_admin(self) -> bool:
         return ADMIN in self.scopes
 
+    @property
+    def is_trainer(self) -> bool:
+        return TRAIN in self.scopes or self.is_admin
+
     def require_trainer(self) -> None:
-        if TRAIN not in self.scopes and not self.is_admin:
+        if not self.is_trainer:
             raise ApiError(403, "this needs the trainer role (custom:workshops:train)")
 
     def own_workshop(self, workshop_id: str) -> Workshop:
@@ -128,15 +132,18 @@ class SessionsHandler(ApiHandler):
     async def post(self, workshop_id):
         workshop = self.own_workshop(workshop_id)
         action = self.body(SessionsAction).action
-        users = [p.username for p in dashboard.participants(self.parts, workshop.id)]
-        gate = asyncio.Semaphore(START_CONCURRENCY)
+        self.answer({"action": action, "results": await act_on_all(self.parts, workshop, action)})
 
-        async def one(username):
-            async with gate:
-                return username, await act(self.parts, workshop, username, action)
 
-        results = dict(await asyncio.gather(*(one(u) for u in users)))
-        self.answer({"action": action, "results": results})
+async def act_on_all(parts: Parts, workshop: Workshop, action: str) -> dict[str, str]:
+    """Start or stop every participant's session, a few at a time: username -> outcome in words."""
+    gate = asyncio.Semaphore(START_CONCURRENCY)
+
+    async def one(username):
+        async with gate:
+            return username, await act(parts, workshop, username, action)
+
+    return dict(await asyncio.gather(*(one(p.username) for p in dashboard.participants(parts, workshop.id))))
 
 
 async def act(parts: Parts, workshop: Workshop, username: str, action: str) -> str:
@@ -247,9 +254,6 @@ class PoolJoinHandler(JsonErrors):
 
     async def post(self):
         body = read_body(self.request.body, JoinBody)
-        if not self.parts.pool.accounts:
-            raise ApiError(409, "this site lends no training accounts: log in with your institution's account "
-                                "and join with the code there", "code")
         try:
             joined = await joining.join(self.parts, body.code, None, body.display_name)
         except JoinRefusal as refusal:

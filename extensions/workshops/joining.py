@@ -104,6 +104,9 @@ def _give_back(parts: Parts, workshop_id: str, code: str, username: str) -> None
 
 async def join(parts: Parts, code: str, username: str | None, display_name: str = "") -> Joined:
     """Join with ``code`` as ``username`` (logged in), or with a free pool account (``username`` None)."""
+    if username is None and not parts.pool.accounts:
+        raise JoinRefusal("no_pool", "This site lends no training accounts: log in with your institution's "
+                          "account and join with the code there.", 409)
     if username is not None and username in parts.pool.accounts:
         raise JoinRefusal("pool_account", "A training account belongs to the one workshop it was lent for; ask "
                           "for a new training login with this code instead.", 403)

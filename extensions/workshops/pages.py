@@ -19,10 +19,10 @@ from factoryhub.restclient import RemoteError
 from factoryhub.spawners.slurm.client import SlurmError
 
 from . import broadcasts, creation, dashboard, ending, joining, records
-from .api import ID_IN_PATH, TRAIN, ApiHandler, act
+from .api import ID_IN_PATH, ApiHandler, act, act_on_all
 from .models import JoinCode, Workshop
 from .parts import Parts
-from .plan import JoinRefusal
+from .plan import UNKNOWN_CODE, JoinRefusal
 from .schemas import CODE, BroadcastBody, WorkshopCreate
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -49,7 +49,7 @@ def form_to_request(form: dict[str, str]) -> WorkshopCreate:
 class PageHandler(ApiHandler, webservice.PageHandler):
     """A logged-in page of the service."""
     def page_values(self) -> dict:
-        return {**super().page_values(), "is_trainer": TRAIN in self.scopes or self.is_admin,
+        return {**super().page_values(), "is_trainer": self.is_trainer,
                 "profiles": self.parts.profiles}
 
 
@@ -61,7 +61,7 @@ class HomePage(PageHandler):
 
     async def show(self, status: int = 200, message: str = "", kind: str = "info", form: dict | None = None):
         workshops = []
-        if TRAIN in self.scopes or self.is_admin:
+        if self.is_trainer:
             with self.parts.db.read() as session:
                 query = select(Workshop).order_by(Workshop.starts_at.desc()).limit(200)
                 if not self.is_admin:
@@ -111,11 +111,10 @@ class WorkshopPage(PageHandler):
         action = self.get_body_argument("action", "")
         message, kind = "", "info"
         if action in ("start-all", "stop-all"):
-            users = [p.username for p in dashboard.participants(self.parts, workshop.id)]
             verb = action.split("-")[0]
-            outcomes = [await act(self.parts, workshop, u, verb) for u in users]
+            outcomes = list((await act_on_all(self.parts, workshop, verb)).values())
             failed = [o for o in outcomes if o.startswith("failed")]
-            message = f"{verb.title()}ing {len(users) - len(failed)} sessions." + (
+            message = f"{verb.title()}ing {len(outcomes) - len(failed)} sessions." + (
                 f" {len(failed)} failed: {failed[0]}" if failed else "")
             kind = "warning" if failed else "info"
         elif action.startswith(("start:", "stop:")):
@@ -156,20 +155,22 @@ class PublicPage(webservice.JsonErrors):
                     site_name=self.settings.get("site_name", "FactoryHub"), user_name="", signed_in=False,
                     url_escape=lambda text: quote(text, safe=""), **{"message": "", "message_kind": "info", **values})
 
-    def workshop_of(self, code: str) -> Workshop | None:
-        with self.parts.db.read() as session:
-            row = session.get(JoinCode, code)
-            return session.get(Workshop, row.workshop_id) if row else None
+
+
+def workshop_of(parts: Parts, code: str) -> Workshop | None:
+    """The workshop a join code is for (None: no such code)."""
+    with parts.db.read() as session:
+        row = session.get(JoinCode, code)
+        return session.get(Workshop, row.workshop_id) if row else None
 
 
 class JoinLanding(PublicPage):
     """The link participants get: what the workshop is, and the two ways to take the seat."""
     def get(self, code):
-        workshop = self.workshop_of(code)
+        workshop = workshop_of(self.parts, code)
         if workshop is None:
             return self.show("join.html", 404, title="Join a workshop", workshop=None, code=code,
-                             pool=False, message="This join code is not known: check it with your trainer.",
-                             message_kind="danger")
+                             pool=False, message=UNKNOWN_CODE, message_kind="danger")
         self.show("join.html", title=f"Join {workshop.title}", workshop=records.workshop_record(workshop), code=code,
                   pool=bool(self.parts.pool.accounts))
 
@@ -179,9 +180,6 @@ class PoolJoinPage(PublicPage):
     async def post(self, code):
         name = self.get_body_argument("display_name", "")[:100]
         try:
-            if not self.parts.pool.accounts:
-                raise JoinRefusal("no_pool", "This site lends no training accounts: log in with your institution's "
-                                  "account.", 409)
             joined = await joining.join(self.parts, code, None, name)
         except JoinRefusal as refusal:
             return self.show("joined.html", refusal.status, title="Join a workshop", joined=None,
@@ -193,13 +191,10 @@ class JoinAsMePage(PageHandler):
     """GET: confirm joining as the logged-in user; POST: join."""
     @web.authenticated
     def get(self, code):
-        with self.parts.db.read() as session:
-            row = session.get(JoinCode, code)
-            workshop = session.get(Workshop, row.workshop_id) if row else None
+        workshop = workshop_of(self.parts, code)
         self.page("join.html", status=200 if workshop else 404, title="Join a workshop", code=code, pool=False,
                   workshop=records.workshop_record(workshop) if workshop else None, signed_in=True,
-                  message="" if workshop else "This join code is not known: check it with your trainer.",
-                  message_kind="danger")
+                  message="" if workshop else UNKNOWN_CODE, message_kind="danger")
 
     @web.authenticated
     async def post(self, code):

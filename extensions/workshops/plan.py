@@ -134,6 +134,9 @@ def reservation_create_argv(scontrol: str, name: str, account: str, nodes: str, 
 
 
 # --- joining --------------------------------------------------------------------------------
+UNKNOWN_CODE = "This join code is not known: check it with your trainer."
+
+
 class JoinRefusal(Exception):
     """Why a join is refused: the reason as a code (for the API) and the sentence the page shows."""
 
@@ -146,7 +149,7 @@ def check_join(*, state: str, starts_at: dt.datetime, ends_at: dt.datetime, now:
                code_used_by: str | None, already_participant: bool, seats: int, taken: int) -> None:
     """Raise :class:`JoinRefusal` when a join must not happen; return when it may."""
     if not code_known:
-        raise JoinRefusal("unknown_code", "This join code is not known: check it with your trainer.", 404)
+        raise JoinRefusal("unknown_code", UNKNOWN_CODE, 404)
     if state != "ready" or now >= ends_at:
         raise JoinRefusal("expired", "This workshop has ended: its join codes no longer work.", 410)
     if already_participant:

@@ -72,3 +72,20 @@ async def test_an_admin_frees_an_expired_pool_account_not_a_lent_one(tmp_path):
     parts.clock = lambda: NOW + dt.timedelta(hours=5)
     assert ending.free_pool_account(parts, "train01", "admin") is True
     assert ending.free_pool_account(parts, "train01", "admin") is False
+
+
+async def test_the_dashboard_shows_each_participants_session(tmp_path):
+    from factoryhub.workshops import dashboard
+
+    parts, slurm, hub, quota, codes = await made(tmp_path)
+    await joining.join(parts, codes[0], "alice")
+    await joining.join(parts, codes[1], "bob")
+    hub.on("GET", "/users/alice", {"servers": {"": {"ready": True}}})
+    hub.on("GET", "/users/bob", {"servers": {}})
+    slurm.jobs.append({"job_id": 7, "account": "ws-gpu-intro", "job_state": "PENDING", "user_name": "bob",
+                       "state_reason": "Resources"})
+    with parts.db.read() as session:
+        workshop = session.get(Workshop, "gpu-intro")
+    rows = {r["username"]: r for r in (await dashboard.dashboard(parts, workshop))["participants"]}
+    assert rows["alice"]["state"] == "running"
+    assert rows["bob"]["state"] == "pending" and rows["bob"]["reason"] == "waiting for free resources"

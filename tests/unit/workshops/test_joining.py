@@ -116,3 +116,12 @@ async def test_a_lent_pool_account_cannot_take_a_seat_of_another_workshop_as_its
     with pytest.raises(JoinRefusal) as refused:
         await joining.join(parts, codes[1], "train01")
     assert refused.value.status == 403 and refused.value.reason == "pool_account"
+
+
+async def test_a_pool_seat_where_the_site_lends_no_accounts_is_refused_with_nothing_taken(tmp_path):
+    parts, slurm, hub, quota, codes = await made(tmp_path, pool=())
+    with pytest.raises(JoinRefusal) as refused:
+        await joining.join(parts, codes[0], None, "Ada")
+    assert refused.value.status == 409 and "lends no training accounts" in refused.value.message
+    with parts.db.read() as session:
+        assert session.get(JoinCode, codes[0]).used_by is None
