@@ -25,6 +25,10 @@ class LocalSessionSpawner(SessionOptionsMixin, SimpleLocalProcessSpawner):
         # The singleuser server of the hub's own environment, whatever PATH says.
         return [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 
+    @default("dashboard_command")
+    def _default_dashboard_command(self):
+        return [str(Path(sys.executable).with_name("factoryhub-dashboard-server"))]
+
     def get_args(self):
         args = super().get_args()
         if os.geteuid() == 0:  # e.g. a CI container: the session runs as the hub's own (root) user

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from jupyterhub.spawner import SpawnException
-from traitlets import Any, List, Unicode, default
+from traitlets import Any, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from factoryhub.site import Profile
 from factoryhub.system_accounts import AccountPolicyConfig, refusal_message
 
+from .dashboard import DashboardRequest
 from .options import InvalidOptions, SessionRequest, form_to_options, parse_user_options, render_form
 
 
@@ -32,6 +33,15 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
     )
     default_profile = Unicode("", config=True, help="Profile id pre-selected when the user chose none.")
     session_request = Any(None, help="The validated SessionRequest of the current spawn.")
+    dashboard_command = List(Unicode(), config=True, help="The command of dashboard servers (dash-<name>), "
+                             "e.g. ['factoryhub-dashboard-server']: Voila on one notebook, nothing else.")
+    dashboard_max_viewers = Integer(10, min=1, config=True, help="Most viewers (Voila kernels, one per page view) "
+                                    "a dashboard server runs at once; one more is asked to come back later.")
+    dashboard_recheck_seconds = Float(2.0, min=0.5, config=True, help="How often a dashboard server checks that "
+                                      "its viewers' access still holds (a revoked guest's kernel stops then).")
+    dashboard_idle_minutes = Integer(30, min=1, config=True, help="A dashboard server with no viewer for this "
+                                     "long stops itself (its job ends and its hold is settled).")
+    _session_cmd = Any(None, help="The configured command, for servers that are not dashboards.")
 
     @property
     def profile_models(self) -> list[Profile]:
@@ -60,11 +70,13 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
             spawner.refuse_system_account()  # before anything looks at the options
             spawner.session_request = spawner.validate_options(user_options)
             spawner.apply_session_request(spawner.session_request)
+            spawner.apply_dashboard(spawner.session_request.dashboard)
         return apply
 
     def validate_options(self, user_options) -> SessionRequest:
         try:
-            return parse_user_options(user_options, self.profile_models, self.default_profile or None)
+            return parse_user_options(user_options, self.profile_models, self.default_profile or None,
+                                      server_name=self.name or "")
         except InvalidOptions as err:
             raise self.refuse_options(err) from None
 
@@ -83,3 +95,26 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
 
     def apply_session_request(self, request: SessionRequest) -> None:
         """Turn the validated request into the backend's settings (override per backend)."""
+
+    def apply_dashboard(self, dashboard: DashboardRequest | None) -> None:
+        """Make a dash- server a dashboard server (spawners/dashboard.py), others the configured session."""
+        if self._session_cmd is None:
+            self._session_cmd = list(self.cmd)
+        if dashboard is None:
+            self.cmd = list(self._session_cmd)
+            return
+        self.cmd = list(self.dashboard_command)
+        self.default_url = dashboard.url
+        self.environment = {**self.environment,
+                            **dashboard.environment(self.dashboard_max_viewers, self.dashboard_recheck_seconds)}
+
+    def get_args(self):
+        """The server's arguments; a dashboard server also stops itself once nobody has looked for a while."""
+        args = super().get_args()
+        request = self.session_request
+        if request is not None and request.dashboard is not None:
+            seconds = self.dashboard_idle_minutes * 60
+            args += [f"--ServerApp.shutdown_no_activity_timeout={seconds}",
+                     f"--MappingKernelManager.cull_idle_timeout={seconds}", "--MappingKernelManager.cull_interval=60",
+                     "--MappingKernelManager.cull_connected=True"]
+        return args

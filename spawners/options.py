@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 from factoryhub.costs import session_cost_gpu_hours
 from factoryhub.site import Profile
 
+from .dashboard import KEYS as DASHBOARD_KEYS
+from .dashboard import DashboardRequest, InvalidDashboard, parse_dashboard
+
 if TYPE_CHECKING:
     from .workshop import WorkshopBinding
 
@@ -47,6 +50,7 @@ class SessionRequest:
     gpus: int | None = None  # chosen GPU count (<= the profile's); None: the profile's
     reservation: str | None = None
     workshop: WorkshopBinding | None = None  # the workshop this session belongs to (docs/workshops.md)
+    dashboard: DashboardRequest | None = None  # a dash- server's notebook (spawners/dashboard.py)
 
     @property
     def gpu_count(self) -> int:
@@ -74,7 +78,8 @@ def _single(value: object, field: str) -> str:
 
 def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[Profile],
                        default_profile: str | None = None, accounts: Sequence[str] | None = None,
-                       reservations: Sequence[str] = (), workshops: Sequence[WorkshopBinding] = ()) -> SessionRequest:
+                       reservations: Sequence[str] = (), workshops: Sequence[WorkshopBinding] = (),
+                       server_name: str = "") -> SessionRequest:
     """Validate raw user options (form, API body or query) into a :class:`SessionRequest`.
 
     ``accounts`` are the Slurm accounts the user really belongs to (the first is the
@@ -82,10 +87,13 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
     are the active reservations the user may use. ``workshops`` are the user's active
     workshops (:func:`factoryhub.spawners.workshop.active_workshops`): a workshop session
     takes its profile, account and reservation (:func:`~factoryhub.spawners.workshop.pin_options`).
+    ``server_name`` is the named server's name: a ``dash-`` server shows a dashboard
+    (:func:`~factoryhub.spawners.dashboard.parse_dashboard`).
     """
     options = dict(options or {})
     allowed = ALLOWED_KEYS if accounts is not None else tuple(k for k in ALLOWED_KEYS if k not in SLURM_ONLY_KEYS)
-    unknown = sorted(set(options) - set(allowed), key=str)
+    # (the dashboard keys are the dashboards service's, not the form's: parse_dashboard judges them)
+    unknown = sorted(set(options) - set(allowed) - set(DASHBOARD_KEYS), key=str)
     if unknown:
         raise InvalidOptions(str(unknown[0])[:40], f"unknown option (allowed: {', '.join(allowed)})", on_form=False)
     workshop = None
@@ -113,9 +121,13 @@ def parse_user_options(options: Mapping[str, object] | None, profiles: Sequence[
             raise InvalidOptions(
                 "walltime_hours", f"must be more than 0 and at most {profile.max_walltime_hours:g} hours "
                 f"for profile {profile.id}")
+    try:
+        dashboard = parse_dashboard(options, server_name)
+    except InvalidDashboard as err:
+        raise InvalidOptions(err.field, str(err), on_form=False) from None
     return SessionRequest(profile=profile, walltime_hours=walltime, account=_account(options, accounts),
                           gpus=_gpus(options, profile), reservation=_reservation(options, reservations),
-                          workshop=workshop)
+                          workshop=workshop, dashboard=dashboard)
 
 
 def _gpus(options: Mapping[str, object], profile: Profile) -> int | None:

@@ -66,6 +66,10 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         "", config=True, help="Where sessions' outputs go, with {account} and {username} filled in, e.g. "
         "/proj/{account}/{username}/outputs (FACTORYHUB_NOTEBOOK_OUTPUT in the session; empty: none set).")
     port_timeout = Float(120.0, config=True, help="Seconds to wait for the running job to report its port.")
+
+    @default("dashboard_command")
+    def _default_dashboard_command(self):
+        return ["factoryhub-dashboard-server"]  # from the session's environment, like jupyterhub-singleuser
     listen_probe_interval = Float(
         0.05, config=True, help="Seconds between checks whether a reported server accepts connections yet.")
 
@@ -156,6 +160,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             spawner.refuse_system_account()  # before anything looks at the options or asks Slurm
             try:
                 spawner.session_request = await spawner._validate(user_options)
+                spawner.apply_dashboard(spawner.session_request.dashboard)
             except InvalidOptions as err:
                 raise spawner.refuse_options(err) from None
             except SlurmUnreachable:
@@ -171,7 +176,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         def parse(view):
             accounts, active = session_accounts(view.accounts_of(self.user.name), workshops, now)
             return parse_user_options(user_options, self.offered_profiles(view), self.default_profile or None,
-                                      accounts, self.offered_reservations(view), active)
+                                      accounts, self.offered_reservations(view), active, server_name=self.name or "")
 
         try:
             return parse(await self.cluster.view())
