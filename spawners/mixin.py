@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from jupyterhub.spawner import SpawnException
-from traitlets import Any, Float, Integer, List, Unicode, default
+from traitlets import Any, Bool, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from factoryhub.site import Profile
 from factoryhub.system_accounts import AccountPolicyConfig, refusal_message
 
-from .dashboard import DashboardRequest
+from .dashboard import DashboardRequest, is_dashboard_server
 from .options import InvalidOptions, SessionRequest, form_to_options, parse_user_options, render_form
 
 
@@ -41,6 +41,8 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
                                       "its viewers' access still holds (a revoked guest's kernel stops then).")
     dashboard_idle_minutes = Integer(30, min=1, config=True, help="A dashboard server with no viewer for this "
                                      "long stops itself (its job ends and its hold is settled).")
+    named_sessions = Bool(True, config=True, help="Whether users may run named sessions besides dashboards "
+                          "(False where the site allows none: then only dash-<name> servers are named).")
     _session_cmd = Any(None, help="The configured command, for servers that are not dashboards.")
 
     @property
@@ -98,6 +100,9 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
 
     def apply_dashboard(self, dashboard: DashboardRequest | None) -> None:
         """Make a dash- server a dashboard server (spawners/dashboard.py), others the configured session."""
+        if self.name and not is_dashboard_server(self.name) and not self.named_sessions:
+            raise refuse(f"This site runs one session per user: {self.name[:60]} can only be a dashboard "
+                         "server (dash-<name>, published from the dashboards page)", "named_sessions_off", 403)
         if self._session_cmd is None:
             self._session_cmd = list(self.cmd)
         if dashboard is None:

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from .catalogue_wiring import configure_catalogue
+from .dashboards_wiring import LOGIN_TOKEN_FILE as DASHBOARD_LOGIN_TOKEN_FILE
+from .dashboards_wiring import configure_dashboards
 from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
 from .oidc_wiring import configure_oidc
 from .proxy import HubFirstProxy
@@ -82,7 +84,6 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
         c.LocalSessionSpawner.home_dir_template = str(state / "homes" / "{username}")
         # Local sessions are the hub's children: let them end with it.
         c.JupyterHub.cleanup_servers = True
-        spawner = "LocalSessionSpawner"
     else:
         from factoryhub.spawners.slurm.port_callback import install_port_callback
         from factoryhub.spawners.slurm.spawner import SlurmSessionSpawner
@@ -113,7 +114,7 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
                       f"--slurm-conf={slurm.conf or ''}", f"--slurm-bin-dir={slurm.bin_dir or ''}"],
                      "Cancel Slurm jobs of this hub that no session owns",
                      ["list:users", "read:users", "read:servers", "admin:server_state"])
-        spawner = "SlurmSessionSpawner"
+    spawner = spawner_name(loaded)
     getattr(c, spawner).profiles = profiles
     getattr(c, spawner).default_profile = site.sessions.default_profile or ""
 
@@ -121,7 +122,9 @@ def _configure_sessions(c, loaded: LoadedSite) -> None:
 def _configure_services(c, loaded: LoadedSite) -> None:
     quota_scopes, quota_api = configure_quota(c, loaded)
     workshop_scopes = configure_workshops(c, loaded, quota_api, sessions_token(loaded.state_dir, LOGIN_TOKEN_FILE))
-    user_scopes = [*quota_scopes, *configure_catalogue(c, loaded), *workshop_scopes]
+    dashboard_scopes = configure_dashboards(c, loaded, sessions_token(loaded.state_dir, DASHBOARD_LOGIN_TOKEN_FILE),
+                                            spawner_name(loaded))
+    user_scopes = [*quota_scopes, *configure_catalogue(c, loaded), *workshop_scopes, *dashboard_scopes]
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
                                     "site's services (own allocations, the catalogue)",
                                     "scopes": ["self", *user_scopes]})
@@ -144,6 +147,11 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     report = activity_interval_seconds(culler.timeout_minutes * 60)
     c.Spawner.environment.update({"JUPYTERHUB_ACTIVITY_INTERVAL": str(report),
                                   "FACTORYHUB_GPU_SAMPLE_SECONDS": str(report)})
+
+
+def spawner_name(loaded: LoadedSite) -> str:
+    """The class name of the site's spawner (its options are set as c.<name>.*)."""
+    return "LocalSessionSpawner" if loaded.site.sessions.backend == "local" else "SlurmSessionSpawner"
 
 
 def activity_interval_seconds(timeout_seconds: int) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator
 from traitlets import Dict, Unicode
 
+from .guest_login import GuestLoginMixin
 from .system_accounts import AccountPolicyConfig
 from .workshop_login import WorkshopLoginMixin
 
@@ -35,7 +36,7 @@ def ensure_credentials(state_dir: Path, names: list[str]) -> dict[str, str]:
     return creds
 
 
-class LocalAccountsAuthenticator(WorkshopLoginMixin, AccountPolicyConfig, Authenticator):
+class LocalAccountsAuthenticator(WorkshopLoginMixin, GuestLoginMixin, AccountPolicyConfig, Authenticator):
     """Password login against the generated local credentials."""
 
     passwords = Dict(

@@ -37,6 +37,7 @@ from oauthenticator.oauth2 import OAuthCallbackHandler, OAuthLogoutHandler
 from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 
+from .guest_login import GuestLoginMixin
 from .system_accounts import AccountPolicyConfig, refusal_message
 from .workshop_login import WorkshopLoginMixin
 
@@ -207,7 +208,7 @@ class FactoryHubLogoutHandler(OAuthLogoutHandler):
             self.db.commit()
 
 
-class FactoryHubOIDCAuthenticator(WorkshopLoginMixin, AccountPolicyConfig, GenericOAuthenticator):
+class FactoryHubOIDCAuthenticator(WorkshopLoginMixin, GuestLoginMixin, AccountPolicyConfig, GenericOAuthenticator):
     """Institutional login: claims to a Unix username, groups and roles; system accounts refused."""
 
     callback_handler = FactoryHubCallbackHandler

@@ -33,6 +33,7 @@ SOURCES = {
     "extensions/quota": "factoryhub.quota",
     "extensions/catalogue": "factoryhub.catalogue",
     "extensions/workshops": "factoryhub.workshops",
+    "extensions/dashboards": "factoryhub.dashboards",
     "extensions/lab/factoryhub_lab": "factoryhub_lab",
 }
 
@@ -43,17 +44,19 @@ LAYERS = {
     "quota": "factoryhub.quota",
     "catalogue": "factoryhub.catalogue",
     "workshops": "factoryhub.workshops",
+    "dashboards": "factoryhub.dashboards",
     "lab": "factoryhub_lab",
 }
 
 # layer -> the layers it must not import, and why (shown with every violation)
 FORBIDDEN = {
-    "spawners": ({"quota", "catalogue", "workshops"},
+    "spawners": ({"quota", "catalogue", "workshops", "dashboards"},
                  "the compute layer knows the services only through their REST contracts"),
-    "quota": ({"catalogue", "workshops"}, "services never import each other"),
-    "catalogue": ({"quota", "workshops"}, "services never import each other"),
-    "workshops": ({"quota", "catalogue"}, "services never import each other"),
-    "lab": ({"core", "spawners", "quota", "catalogue", "workshops"},
+    "quota": ({"catalogue", "workshops", "dashboards"}, "services never import each other"),
+    "catalogue": ({"quota", "workshops", "dashboards"}, "services never import each other"),
+    "workshops": ({"quota", "catalogue", "dashboards"}, "services never import each other"),
+    "dashboards": ({"quota", "catalogue", "workshops"}, "services never import each other"),
+    "lab": ({"core", "spawners", "quota", "catalogue", "workshops", "dashboards"},
             "the user-side distribution is installed without the hub; it talks to the services over REST"),
 }
 

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from factoryhub.system_accounts import AccountPolicy
 
@@ -125,6 +125,10 @@ class Databases(Section):
     workshops: str = Field(
         "sqlite:///{state_dir}/workshops.sqlite",
         description="SQLAlchemy URL of the workshops, their participants and audit trail; {state_dir} is expanded.")
+    dashboards: str = Field(
+        "sqlite:///{state_dir}/dashboards.sqlite",
+        description="SQLAlchemy URL of the published dashboards, guest links and access log; {state_dir} is "
+        "expanded.")
     catalogue: str = Field(
         "sqlite:///{state_dir}/catalogue.sqlite",
         description="SQLAlchemy URL of the catalogue's access requests and audit trail; {state_dir} is expanded. "
@@ -427,6 +431,41 @@ class WorkshopsSettings(Section):
         30, ge=1, le=3600, description="How often the service looks for workshops whose end has come.")
 
 
+class DashboardsSettings(Section):
+    """SME demos: notebooks shown as Voila dashboards on dashboard-only servers, to guests through expiring links."""
+
+    enabled: bool = Field(True, description="Run the dashboards service (below /services/factoryhub-dashboards/).")
+    bind_url: ServiceBindURL = Field(
+        "http://127.0.0.1:0", description="Where the service listens (the hub proxies to it); port 0: a free "
+        "port chosen when the hub starts.")
+    default_profile: Slug | None = Field(
+        None, description="Profile of a dashboard whose owner chose none (default: sessions.default_profile).")
+    link_default_hours: float = Field(
+        168, gt=0, le=24 * 366, description="Lifetime of a guest link whose owner set none, in hours.")
+    link_max_hours: float = Field(
+        720, gt=0, le=24 * 366, description="Longest lifetime an owner may give a guest link, in hours.")
+    guest_hours: float = Field(
+        4, gt=0, le=24 * 31, description="Longest life of a guest identity (it also ends with its link).")
+    max_viewers_per_dashboard: int = Field(
+        10, ge=1, le=1000, description="Viewers a dashboard serves at once (one Voila kernel each, so that guests "
+        "never see each other's inputs); one more is asked to come back later.")
+    idle_stop_minutes: int = Field(
+        30, ge=1, le=10080, description="A dashboard server with no viewer for this long stops (its job ends).")
+    max_per_owner: int = Field(
+        3, ge=1, le=50, description="Dashboards one user may publish (each is a named server dash-<name>).")
+    guest_terms: str = Field(
+        "", max_length=20000, description="Terms a guest accepts before seeing a dashboard (plain text, paragraphs "
+        "separated by blank lines); empty: a short default saying the visit is logged.")
+    expire_every_seconds: int = Field(
+        5, ge=1, le=3600, description="How often the service looks for guest identities whose time is over.")
+
+    @model_validator(mode="after")
+    def _default_within_max(self):
+        if self.link_default_hours > self.link_max_hours:
+            raise ValueError("link_default_hours must not exceed link_max_hours")
+        return self
+
+
 class Services(Section):
     """Hub-managed services."""
 
@@ -434,6 +473,7 @@ class Services(Section):
     quota: Quota = Field(Quota(), description="GPU-hour allocations, usage and holds.")
     catalogue: CatalogueSettings = Field(CatalogueSettings(), description="Datasets and models, with lawful access.")
     workshops: WorkshopsSettings = Field(WorkshopsSettings(), description="Training workshops in one action.")
+    dashboards: DashboardsSettings = Field(DashboardsSettings(), description="Voila dashboards shown to guests.")
 
 
 class Site(Section):
