@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -32,6 +33,11 @@ def _time(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
+def page_path(dashboard: Dashboard) -> str:
+    """The dashboard's page below the hub's base URL (its server serves nothing else)."""
+    return f"/user/{dashboard.owner}/{dashboard.server}/voila/render/{quote(dashboard.notebook)}"
+
+
 def dashboard_model(parts: Parts, dashboard: Dashboard, servers: dict[str, dict], link_rows: list[dict]) -> dict:
     """A dashboard with its server's state and what it has cost so far (GPU-hours, from the profile's price)."""
     server = servers.get(dashboard.server) or {}
@@ -43,7 +49,7 @@ def dashboard_model(parts: Parts, dashboard: Dashboard, servers: dict[str, dict]
     return {"owner": dashboard.owner, "name": dashboard.name, "title": dashboard.title, "notebook": dashboard.notebook,
             "profile": dashboard.profile, "account": dashboard.account, "walltime_hours": dashboard.walltime_hours,
             "show_sources": dashboard.show_sources, "server": dashboard.server,
-            "url": f"/user/{dashboard.owner}/{dashboard.server}/", "state": state, "started": started,
+            "url": page_path(dashboard), "state": state, "started": started,
             "gpu_hours_so_far": round(cost, 4), "created_at": dashboard.created_at,
             "links": link_rows, "active_guests": sum(r["active_guests"] for r in link_rows)}
 

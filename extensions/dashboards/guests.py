@@ -102,7 +102,7 @@ def redeem(parts: Parts, ticket: str) -> dict:
         record(session, "guest.login", f"user:{guest.name}", dashboard_id=dashboard.id, link_id=link.id,
                guest=guest.name)
         return {"guest": guest.name, "owner": dashboard.owner, "server": dashboard.server,
-                "expires_at": guest.expires_at.isoformat()}
+                "notebook": dashboard.notebook, "expires_at": guest.expires_at.isoformat()}
 
 
 def _refusal_for_guest(link: Link, dashboard: Dashboard, now: dt.datetime) -> bool:

@@ -32,10 +32,11 @@ class Parts:
     public_url: str = ""  # the hub's public address; guest links start with it ("" : the request's)
 
     # --- the hub ---------------------------------------------------------------------
-    async def start_server(self, owner: str, server: str, options: dict) -> None:
+    async def start_server(self, owner: str, server: str, options: dict, title: str) -> None:
         """Start a dash- server; a spawner refusal raises RemoteError 400 with the spawner's message."""
         try:
-            await self.hub.call("POST", f"/users/{segment(owner)}/servers/{segment(server)}", options)
+            await self.hub.call("POST", f"/users/{segment(owner)}/servers/{segment(server)}",
+                                {"user_options": options, "display_name": title})
         except RemoteError as err:
             if err.status == 400 and "already" in err.message:  # running or starting: fine
                 return

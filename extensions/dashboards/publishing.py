@@ -81,7 +81,7 @@ async def publish(parts: Parts, owner: str, body: DashboardCreate) -> Dashboard:
     except IntegrityError:
         raise Refused(409, f"you already publish a dashboard named {body.name!r}", "name") from None
     try:
-        await parts.start_server(owner, server_name(body.name), server_options(dashboard))
+        await parts.start_server(owner, server_name(body.name), server_options(dashboard), body.title)
     except RemoteError as err:
         with parts.db.write() as session:
             row = session.get(Dashboard, dashboard_id)
@@ -102,7 +102,7 @@ async def publish(parts: Parts, owner: str, body: DashboardCreate) -> Dashboard:
 async def start(parts: Parts, dashboard: Dashboard, actor: str) -> None:
     """Start a published dashboard's server again."""
     try:
-        await parts.start_server(dashboard.owner, dashboard.server, server_options(dashboard))
+        await parts.start_server(dashboard.owner, dashboard.server, server_options(dashboard), dashboard.title)
     except RemoteError as err:
         raise Refused(400 if err.status in (400, 403) else 503, f"the server did not start: {err.message}") from None
     with parts.db.write() as session:

@@ -11,6 +11,7 @@ tokens and share go with it. Mixed into both authenticators, like the workshop l
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 from jupyterhub import orm, roles
 from jupyterhub.handlers.base import BaseHandler
@@ -60,9 +61,14 @@ class GuestLoginHandler(BaseHandler):
         if spawner is None:
             return await self._refuse(404, "This dashboard is not running now; ask its owner to start it.")
         user = self.make_guest(grant["guest"], spawner, dt.datetime.fromisoformat(grant["expires_at"]))
+        # The guest accepted the site's terms for this dashboard: no second "authorize access" page
+        # for its server (JupyterHub asks that of anyone reaching a server that is not theirs).
+        self.settings["oauth_no_confirm_list"].add(spawner.oauth_client_id)
         self.set_login_cookie(user)
         self.log.info("Dashboard guest %s logged in for %s/%s", user.name, owner.name, spawner.name)
-        self.redirect(url_path_join(self.base_url, "user", owner.name, spawner.name) + "/")
+        # straight to the dashboard's page: the server serves nothing else (factoryhub_lab.dashboard)
+        self.redirect(url_path_join(self.base_url, "user", owner.name, spawner.name, "voila", "render",
+                                    quote(grant["notebook"])))
 
     def make_guest(self, name: str, spawner: orm.Spawner, expires_at: dt.datetime):
         """The guest user with nothing but its share of ``spawner`` (in the hub's database)."""

@@ -384,7 +384,7 @@ def _lab_sources_digest() -> str:
     """The FactoryHub lab extension's sources: a change means the jobs' copy is stale."""
     digest = hashlib.sha256()
     for path in sorted(p for pattern in ("package.json", "yarn.lock", "pyproject.toml", "src/*.ts", "style/*",
-                                         "factoryhub_lab/*.py") for p in LAB.glob(pattern)):
+                                         "factoryhub_lab/**/*.py") for p in LAB.glob(pattern)):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 

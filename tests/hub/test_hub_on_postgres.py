@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from factoryhub.catalogue.service import MIGRATIONS as CATALOGUE_MIGRATIONS
+from factoryhub.dashboards.service import MIGRATIONS as DASHBOARDS_MIGRATIONS
 from factoryhub.quota.db import MIGRATIONS as QUOTA_MIGRATIONS
 from tests.harness.databases import alembic_head, site_with_databases
 from tests.harness.hub import HubProcess, descendants, wait_until
@@ -34,7 +35,8 @@ def databases(postgres_server) -> dict[str, str]:
         return make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
 
     return {"hub": with_password(postgres_server.database()), "quota": with_password(postgres_server.database()),
-            "catalogue": with_password(postgres_server.database())}
+            "catalogue": with_password(postgres_server.database()),
+            "dashboards": with_password(postgres_server.database())}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +89,10 @@ def test_the_services_keep_their_ledgers_on_postgresql(hub, databases):
     assert scalar(databases["quota"], "SELECT version_num FROM alembic_version") == alembic_head(QUOTA_MIGRATIONS)
     assert scalar(databases["catalogue"], "SELECT version_num FROM catalogue_alembic_version") == \
         alembic_head(CATALOGUE_MIGRATIONS)
+    dashboards = f"{hub.url}/services/factoryhub-dashboards/api/v1"
+    wait_until(lambda: requests.get(f"{dashboards}/health", timeout=2).status_code == 200, 60, "dashboards service")
+    assert scalar(databases["dashboards"], "SELECT version_num FROM dashboards_alembic_version") == \
+        alembic_head(DASHBOARDS_MIGRATIONS)
     assert scalar(databases["hub"], "SELECT version_num FROM alembic_version")  # JupyterHub's own schema
 
 

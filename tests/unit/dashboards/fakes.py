@@ -38,7 +38,8 @@ class FakeHub:
         if method == "POST":
             if self.refuse_spawn:
                 raise RemoteError(method, path, 400, self.refuse_spawn)
-            self.users[user][server] = {"ready": True, "started": NOW.isoformat(), "options": body}
+            self.users[user][server] = {"ready": True, "started": NOW.isoformat(), "options": body["user_options"],
+                                      "display_name": body["display_name"]}
         elif method == "DELETE":
             self.users[user].pop(server, None)
         return {}
