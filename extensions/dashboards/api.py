@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -16,11 +17,11 @@ from sqlalchemy import select
 from factoryhub.restclient import RemoteError
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
-from . import guests, links, publishing
+from . import guests, links, publishing, sharing
 from .models import AccessEvent, Dashboard, Guest
 from .parts import Parts
 from .plan import NAME_PATTERN, gpu_hours_so_far, is_guest
-from .schemas import DashboardCreate, GuestLogin, LinkCreate
+from .schemas import GROUP_NAME, UNIX_NAME, DashboardCreate, GuestLogin, LinkCreate, ShareCreate
 
 ADMIN, GUEST_LOGIN = "custom:dashboards:admin", "custom:dashboards:guest-login"
 API = "api/v1"
@@ -38,7 +39,8 @@ def page_path(dashboard: Dashboard) -> str:
     return f"/user/{dashboard.owner}/{dashboard.server}/voila/render/{quote(dashboard.notebook)}"
 
 
-def dashboard_model(parts: Parts, dashboard: Dashboard, servers: dict[str, dict], link_rows: list[dict]) -> dict:
+def dashboard_model(parts: Parts, dashboard: Dashboard, servers: dict[str, dict], link_rows: list[dict],
+                    shared: list[dict]) -> dict:
     """A dashboard with its server's state and what it has cost so far (GPU-hours, from the profile's price)."""
     server = servers.get(dashboard.server) or {}
     state = "running" if server.get("ready") else "starting" if server.get("pending") == "spawn" else \
@@ -51,7 +53,7 @@ def dashboard_model(parts: Parts, dashboard: Dashboard, servers: dict[str, dict]
             "show_sources": dashboard.show_sources, "server": dashboard.server,
             "url": page_path(dashboard), "state": state, "started": started,
             "gpu_hours_so_far": round(cost, 4), "created_at": dashboard.created_at,
-            "links": link_rows, "active_guests": sum(r["active_guests"] for r in link_rows)}
+            "links": link_rows, "active_guests": sum(r["active_guests"] for r in link_rows), "shared_with": shared}
 
 
 async def describe(parts: Parts, dashboards: list[Dashboard]) -> list[dict]:
@@ -66,8 +68,14 @@ async def describe(parts: Parts, dashboards: list[Dashboard]) -> list[dict]:
             except RemoteError:
                 return {}  # shown as stopped; the page still lists the dashboard and its links
 
+    async def shared(dashboard: Dashboard) -> list[dict]:
+        async with limit:
+            return await sharing.shared_with(parts, dashboard)
+
     found = dict(zip(owners, await asyncio.gather(*(servers(o) for o in owners)), strict=True))
-    return [dashboard_model(parts, d, found[d.owner], links.of_dashboard(parts, d.id)) for d in dashboards]
+    shares = await asyncio.gather(*(shared(d) for d in dashboards))
+    return [dashboard_model(parts, d, found[d.owner], links.of_dashboard(parts, d.id), s)
+            for d, s in zip(dashboards, shares, strict=True)]
 
 
 def published(parts: Parts, owner: str | None = None) -> list[Dashboard]:
@@ -192,6 +200,30 @@ class LinksHandler(ApiHandler):
         self.answer({**links.link_model(link), "code": code, "url": links.guest_url(self, code)}, 201)
 
 
+class SharesHandler(ApiHandler):
+    """GET: who has access by name; POST: give a user or group access; DELETE ?user= or ?group=: take it back."""
+
+    @authenticated
+    async def get(self, owner, name):
+        self.answer({"shared_with": await sharing.shared_with(self.parts, self.dashboard(owner, name))})
+
+    @authenticated
+    async def post(self, owner, name):
+        dashboard, body = self.dashboard(owner, name), self.body(ShareCreate)
+        await self.carry_out(sharing.change(self.parts, dashboard, self.actor, user=body.user, group=body.group))
+        self.answer({"shared_with": await sharing.shared_with(self.parts, dashboard)}, 201)
+
+    @authenticated
+    async def delete(self, owner, name):
+        dashboard = self.dashboard(owner, name)
+        user, group = self.query("user"), self.query("group")
+        if (user is None) == (group is None) or not re.fullmatch(UNIX_NAME if user else GROUP_NAME, user or group):
+            raise ApiError(400, "give exactly one of user= and group=, a valid name", "user")
+        await self.carry_out(sharing.change(self.parts, dashboard, self.actor, user=user, group=group, grant=False))
+        self.set_status(204)
+        self.finish()
+
+
 class LinkHandler(ApiHandler):
     """DELETE: revoke a link; its guests end at once."""
     @authenticated
@@ -265,6 +297,7 @@ def routes(prefix: str, parts: Parts) -> list[tuple]:
         (one, DashboardHandler, args),
         (f"{one}/(?P<action>start|stop)", ServerActionHandler, args),
         (f"{one}/links", LinksHandler, args),
+        (f"{one}/shares", SharesHandler, args),
         (rf"{base}/links/(?P<link_id>[0-9]{{1,12}})", LinkHandler, args),
         (f"{base}/guests", GuestsHandler, args),
         (f"{base}/guests/{GUEST_IN_PATH}", GuestHandler, args),

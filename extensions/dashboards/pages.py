@@ -15,11 +15,11 @@ from tornado import web
 
 from factoryhub import webservice
 
-from . import guests, links, publishing
+from . import guests, links, publishing, sharing
 from .api import ApiHandler, access_log, active_guests, describe, published
 from .models import Guest
 from .plan import is_guest
-from .schemas import CODE, DashboardCreate, LinkCreate
+from .schemas import CODE, DashboardCreate, LinkCreate, ShareCreate
 
 TEMPLATES = Path(__file__).with_name("templates")
 CODE_IN_PATH = "(?P<code>" + CODE.strip("^$") + ")"
@@ -103,6 +103,18 @@ class HomePage(PageHandler):
                     raise web.HTTPError(400, "that link is not this dashboard's")
                 await links.revoke(self.parts, link, self.actor)
                 return await self.show(message="Link revoked: its guests were signed out.")
+            if action == "share" or action.startswith("unshare:"):
+                grant = action == "share"
+                if grant:
+                    form = self.form("share_kind", "share_name")
+                    kind, target = form["share_kind"], form["share_name"]
+                else:
+                    _, kind, target = action.split(":", 2)
+                schema = ShareCreate.model_validate({"user" if kind == "user" else "group": target})
+                await sharing.change(self.parts, dashboard, self.actor, user=schema.user, group=schema.group,
+                                     grant=grant)
+                verb = "can now open" if grant else "can no longer open"
+                return await self.show(message=f"{kind.title()} {target} {verb} {dashboard.title}.")
             if action in ("start", "stop"):
                 await (publishing.start if action == "start" else publishing.stop)(self.parts, dashboard, self.actor)
                 return await self.show(message=f"{dashboard.title}: {action} requested.")
@@ -111,6 +123,9 @@ class HomePage(PageHandler):
                 return await self.show(message=f"{dashboard.title} is no longer published.")
         except publishing.Refused as err:
             return await self.show(err.status, f"{err.message}", "danger")
+        except ValidationError as err:
+            field, reason = webservice.first_problem(err)
+            return await self.show(400, f"{field}: {reason}", "danger")
         except webservice.ApiError as err:
             return await self.show(err.status_code, err.message, "danger")
         raise web.HTTPError(400, "unknown action")

@@ -24,7 +24,8 @@ class ProfileInfo:
 class Parts:
     """The database, the hub, the site's profiles and rules, and a clock."""
     db: Database
-    hub: RestClient
+    hub: RestClient  # the hub's REST API, …/hub/api
+    hub_root: RestClient  # the hub's own endpoints below …/hub (dashboard-shares)
     profiles: dict[str, ProfileInfo]
     default_profile: str
     limits: Limits = field(default_factory=Limits)
@@ -68,3 +69,20 @@ class Parts:
         except RemoteError as err:
             if err.status != 404:
                 raise
+
+    async def share(self, owner: str, server: str, *, user: str | None = None, group: str | None = None,
+                    grant: bool = True) -> None:
+        """Have the hub grant (or revoke) a share of a dash- server to a user or group by name."""
+        await self.hub_root.call("POST", "/dashboard-shares", {"owner": owner, "server": server, "user": user,
+                                                                "group": group, "grant": grant})
+
+    async def shares_of(self, owner: str, server: str) -> list[dict]:
+        """Who the server is shared with: [{"user": name} or {"group": name}] (guests included)."""
+        try:
+            found = await self.hub.call("GET", f"/shares/{segment(owner)}/{segment(server)}")
+        except RemoteError as err:
+            if err.status == 404:
+                return []
+            raise
+        return [{"user": item["user"]["name"]} if item.get("user") else {"group": item["group"]["name"]}
+                for item in found.get("items", []) if item.get("user") or item.get("group")]

@@ -67,9 +67,10 @@ class DashboardsService(Application):
                                          float(p.get("price", 1.0))) for p in json.loads(self.profiles)}
         db = Database(self.db_url, MIGRATIONS)
         db.upgrade()
-        hub = RestClient(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
-                         os.environ.get("JUPYTERHUB_API_TOKEN", ""))
-        return Parts(db=db, hub=hub, profiles=profiles,
+        api_url, token = os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"), \
+            os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        return Parts(db=db, hub=RestClient(api_url, token), hub_root=RestClient(api_url.removesuffix("/api"), token),
+                     profiles=profiles,
                      default_profile=self.default_profile or next(iter(profiles), ""),
                      limits=Limits(self.link_default_seconds, self.link_max_seconds, self.guest_seconds,
                                    self.max_per_owner), public_url=self.public_url)

@@ -3,7 +3,9 @@ and the spawner's dashboard settings.
 
 Scopes (custom, defined here): ``custom:dashboards:admin`` sees and acts on every dashboard,
 link and guest; ``custom:dashboards:guest-login`` redeems a guest's one-time login ticket (the
-hub's own identity, for /hub/dashboard-guest). Every user may publish their own notebooks.
+hub's own identity, for /hub/dashboard-guest); ``custom:dashboards:share`` has the hub share a
+``dash-`` server with a user or group by name (the service, for owners: dashboard_shares.py).
+Every user may publish their own notebooks.
 Guests hold the role ``factoryhub-dashboard-guest``, which grants nothing: what they reach is
 one JupyterHub share of one ``dash-`` server, made when they log in (guest_login.py). The
 service's own role starts and stops owners' ``dash-`` servers and deletes guest users (only
@@ -25,8 +27,11 @@ LOGIN_TOKEN_FILE = "dashboard-login-token"
 SCOPES = {
     "custom:dashboards:admin": {"description": "See and act on every dashboard, guest link and guest identity."},
     "custom:dashboards:guest-login": {"description": "Redeem a dashboard guest's login ticket (the hub's login page)."},
+    "custom:dashboards:share": {"description": "Have the hub grant or revoke shares of dash- servers by name "
+                                               "(the dashboards service, on an owner's request)."},
 }
-SERVICE_SCOPES = ["servers", "read:servers", "read:users", "list:users", f"delete:users!group={GUEST_GROUP}"]
+SERVICE_SCOPES = ["servers", "read:servers", "read:users", "list:users", "read:shares",
+                  f"delete:users!group={GUEST_GROUP}", "custom:dashboards:share"]
 
 
 def dashboard_profiles(loaded: LoadedSite) -> list[dict]:

@@ -20,6 +20,8 @@ from tornado import web
 from traitlets import Unicode
 from traitlets.config import Configurable
 
+from .dashboard_shares import PATH as SHARES_PATH
+from .dashboard_shares import DashboardShareHandler
 from .restclient import RemoteError, RestClient
 
 PATH = "/dashboard-guest"
@@ -89,9 +91,11 @@ class GuestLoginHandler(BaseHandler):
 
 
 class GuestLoginMixin:
-    """Adds the dashboard guests' login page to an authenticator's handlers."""
+    """Adds the dashboard guests' login page, and the dashboards service's sharing endpoint
+    (dashboard_shares.py), to an authenticator's handlers."""
 
     def get_handlers(self, app):
-        """The authenticator's own handlers, and the guests' login page where the dashboards service runs."""
-        mine = [(PATH, GuestLoginHandler)] if GuestLoginConfig(parent=self).service_api_url else []
+        """The authenticator's own handlers, and the dashboards' two where the dashboards service runs."""
+        mine = [(PATH, GuestLoginHandler), (SHARES_PATH, DashboardShareHandler)] \
+            if GuestLoginConfig(parent=self).service_api_url else []
         return [*super().get_handlers(app), *mine]

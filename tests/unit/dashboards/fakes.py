@@ -20,12 +20,19 @@ class FakeHub:
         self.calls: list[tuple] = []
         self.refuse_spawn = ""
         self.unreachable = False
+        self.groups = {"eng"}
+        self.shares: dict[tuple[str, str], set[tuple[str, str]]] = {}  # (owner, server) -> {("user", name)}
 
     async def call(self, method, path, body=None, timeout=None):
         self.calls.append((method, path, body))
         if self.unreachable:
             raise RemoteError(method, path, None, "connection refused")
         parts = path.strip("/").split("/")
+        if parts[0] == "dashboard-shares":
+            return self._share(body)
+        if parts[0] == "shares":
+            items = self.shares.get((parts[1], parts[2]), set())
+            return {"items": [{kind: {"name": name}} for kind, name in sorted(items)]}
         user = parts[1]
         if user not in self.users:
             raise RemoteError(method, path, 404, f"no such user {user}")
@@ -45,6 +52,18 @@ class FakeHub:
         return {}
 
 
+    def _share(self, body):
+        owner, server = body["owner"], body["server"]
+        if server not in self.users.get(owner, {}):
+            raise RemoteError("POST", "/dashboard-shares", 404, f"{owner} has no server {server}")
+        kind, name = ("user", body["user"]) if body["user"] is not None else ("group", body["group"])
+        if name not in (self.users if kind == "user" else self.groups):
+            raise RemoteError("POST", "/dashboard-shares", 400, f"no {kind} {name} on this hub")
+        found = self.shares.setdefault((owner, server), set())
+        (found.add if body["grant"] else found.discard)((kind, name))
+        return {}
+
+
 class Clock:
     def __init__(self, now=NOW):
         self.now = now
@@ -60,7 +79,7 @@ def make_parts(tmp_path, limits: Limits | None = None) -> tuple[Parts, FakeHub, 
     db = Database(f"sqlite:///{tmp_path}/dashboards.sqlite", MIGRATIONS)
     db.upgrade()
     hub, clock = FakeHub(), Clock()
-    parts = Parts(db=db, hub=hub, profiles={"cpu-small": ProfileInfo("cpu-small", "CPU", 0, 1.0),
+    parts = Parts(db=db, hub=hub, hub_root=hub, profiles={"cpu-small": ProfileInfo("cpu-small", "CPU", 0, 1.0),
                                             "gpu-1": ProfileInfo("gpu-1", "1 GPU", 1, 2.0)},
                   default_profile="cpu-small", limits=limits or Limits(), clock=clock)
     return parts, hub, clock

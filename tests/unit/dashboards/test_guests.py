@@ -166,3 +166,21 @@ def test_the_access_log_cannot_be_rewritten(tmp_path):
     publish(parts)
     with pytest.raises(Exception, match="append-only"), parts.db.write() as session:
         session.execute(AccessEvent.__table__.delete())
+
+
+def test_sharing_by_name_lists_users_and_groups_but_never_guests(tmp_path):
+    from factoryhub.dashboards import sharing
+
+    parts, hub, _ = make_parts(tmp_path)
+    dashboard = publish(parts)
+    asyncio.run(sharing.change(parts, dashboard, "user:alice", user="bob"))
+    asyncio.run(sharing.change(parts, dashboard, "user:alice", group="eng"))
+    hub.shares[("alice", "dash-demo")].add(("user", "guest-0123456789"))  # a guest's share, made at its login
+    assert asyncio.run(sharing.shared_with(parts, dashboard)) == [{"group": "eng"}, {"user": "bob"}]
+    with pytest.raises(publishing.Refused, match="no user carol on this hub"):
+        asyncio.run(sharing.change(parts, dashboard, "user:alice", user="carol"))
+    with pytest.raises(publishing.Refused, match="guests come in through links"):
+        asyncio.run(sharing.change(parts, dashboard, "user:alice", user="guest-0123456789"))
+    asyncio.run(sharing.change(parts, dashboard, "user:alice", user="bob", grant=False))
+    assert asyncio.run(sharing.shared_with(parts, dashboard)) == [{"group": "eng"}]
+    assert kinds(parts).count("share.granted") == 2 and kinds(parts).count("share.revoked") == 1

@@ -30,6 +30,7 @@ def test_every_operation_documents_401_and_404_where_they_can_happen():
 
 
 @pytest.mark.parametrize("schema, model", [("DashboardCreate", schemas.DashboardCreate),
-                                           ("LinkCreate", schemas.LinkCreate), ("GuestLogin", schemas.GuestLogin)])
+                                           ("LinkCreate", schemas.LinkCreate), ("GuestLogin", schemas.GuestLogin),
+                                           ("ShareCreate", schemas.ShareCreate)])
 def test_request_bodies_match_the_validators(schema, model):
     body_matches(SPEC, schema, model)
