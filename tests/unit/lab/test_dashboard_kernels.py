@@ -25,6 +25,7 @@ def manager(monkeypatch, tmp_path):
         await asyncio.sleep(0.05)  # starting takes a while: renders overlap
         kernel_id = str(uuid.uuid4())
         self._kernels[kernel_id] = object()
+        self.started_with = kwargs
         return kernel_id
 
     monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", start, raising=False)
@@ -57,6 +58,17 @@ async def test_each_kernel_belongs_to_the_viewer_whose_page_started_it(manager, 
     manager.remove_kernel(kernel)
     assert manager.viewer_count() == 0 and manager.audience.renderer(kernel) is None
     assert f"user=alice kernel={kernel} notebook=dashboards/x.ipynb event=kernel ended" in caplog.text
+
+
+async def test_the_kernel_never_gets_the_servers_hub_token(manager, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "server-secret")
+    RENDERER.set(ALICE)
+    await manager.start_kernel(kernel_name="python3", env={"JUPYTERHUB_API_TOKEN": "server-secret",
+                                                           "JPY_API_TOKEN": "server-secret", "LANG": "C"})
+    assert manager.started_with["env"] == {"LANG": "C"}
+    RENDERER.set(BOB)
+    await manager.start_kernel(kernel_name="python3")  # no env given: the server's own, without the token
+    assert "JUPYTERHUB_API_TOKEN" not in manager.started_with["env"] and "PATH" in manager.started_with["env"]
 
 
 async def test_no_kernel_starts_without_a_render_request_behind_it(manager):

@@ -33,7 +33,7 @@ def settings(home, **extra):
 
 
 def test_the_forced_settings(home):
-    c = server.forced_config(settings(home), DashboardIdentityProvider)
+    c = server.forced_config(settings(home))
     app = c.ServerApp
     assert app.jpserver_extensions == {"jupyterhub": True, "voila.server_extension": True,
                                        "factoryhub_lab.dashboard.gate": True}
@@ -54,13 +54,8 @@ def test_the_forced_settings(home):
     assert voila.allow_template_override == "NOTEBOOK" and voila.allow_theme_override == "NOTEBOOK"
     assert voila.preheat_kernel is False and voila.progressive_rendering is False and voila.http_header_envs == []
     assert "@factoryhub/lab" in voila.extension_denylist
-    shown = server.forced_config(settings(home, FACTORYHUB_DASHBOARD_SOURCES="1"), DashboardIdentityProvider)
+    shown = server.forced_config(settings(home, FACTORYHUB_DASHBOARD_SOURCES="1"))
     assert shown.VoilaConfiguration.strip_sources is False
-
-
-def test_the_server_app_loads_exactly_the_dashboard_extensions():
-    assert server.DashboardServerApp.dashboard_extensions == server.EXTENSIONS
-    assert server.DashboardServerApp.dashboard_identity_provider_class is DashboardIdentityProvider
 
 
 def test_bad_variables_end_the_launcher_with_one_sentence(home, monkeypatch, capsys):

@@ -6,11 +6,16 @@ the place where each kernel gets its viewer (see ``viewers``).
 """
 from __future__ import annotations
 
+import os
+
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.web import HTTPError
 from traitlets import Instance, Integer, Unicode, default
 
 from .viewers import RENDERER, Audience, log_access
+
+# The server's own hub credentials: a kernel whose widgets answer guests has no use for them.
+HUB_SECRETS = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN")
 
 
 def full_message(max_viewers: int) -> str:
@@ -56,6 +61,8 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             raise HTTPError(429, full_message(self.max_viewers))
         self._starting += 1
         RENDERER.set(None)  # one page view, one kernel
+        env = dict(kwargs.get("env") or os.environ)
+        kwargs["env"] = {name: value for name, value in env.items() if name not in HUB_SECRETS}
         try:
             kernel_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         finally:

@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["JUPYTERHUB_DEFAULT_URL"] = settings.render_path
     # Voila reads voila.py/voila.json from the working folder (the owner's home): start from one without them
     os.chdir("/")
-    from .server import DashboardServerApp, run  # after the check: Jupyter Server takes seconds to import
+    from .server import run  # after the check: Jupyter Server takes seconds to import
 
-    run(DashboardServerApp, argv, settings)
+    run(argv, settings)
 
 
 if __name__ == "__main__":

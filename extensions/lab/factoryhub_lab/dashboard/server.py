@@ -46,7 +46,7 @@ def voila_settings(settings: DashboardSettings) -> dict[str, Any]:
     }
 
 
-def forced_config(settings: DashboardSettings, identity_provider_class: type) -> Config:
+def forced_config(settings: DashboardSettings) -> Config:
     """The configuration applied last, over config files, the command line and extensions."""
     c = Config()
     c.ServerApp.jpserver_extensions = dict(EXTENSIONS)
@@ -56,7 +56,7 @@ def forced_config(settings: DashboardSettings, identity_provider_class: type) ->
     c.ServerApp.contents_manager_class = ReadOnlyContentsManager
     c.ServerApp.kernel_manager_class = DashboardKernelManager
     c.ServerApp.kernel_websocket_connection_class = GuardedKernelConnection
-    c.ServerApp.identity_provider_class = identity_provider_class
+    c.ServerApp.identity_provider_class = DashboardIdentityProvider
     c.ServerApp.reraise_server_extension_failures = True  # a failing extension stops the server
     c.ServerApp.extra_services = []
     c.ServerApp.tornado_settings = {}  # e.g. no "disable_check_xsrf" or "headers" slipped in by a config file
@@ -81,21 +81,19 @@ class DashboardServerApp(ServerApp):
     """Jupyter's ServerApp with the dashboard server's extensions and settings forced after config loading."""
 
     name = "factoryhub-dashboard-server"
-    dashboard_extensions = EXTENSIONS
-    dashboard_identity_provider_class: type = DashboardIdentityProvider
     dashboard: DashboardSettings  # set by run() before initialize()
 
     def init_server_extensions(self) -> None:
         """Load exactly our extensions, then apply the forced config over what they and config files set."""
-        self.jpserver_extensions = dict(self.dashboard_extensions)
+        self.jpserver_extensions = dict(EXTENSIONS)
         super().init_server_extensions()
-        self.update_config(forced_config(self.dashboard, self.dashboard_identity_provider_class))
+        self.update_config(forced_config(self.dashboard))
 
     def load_server_extensions(self) -> None:
         """Load the extensions, then refuse to go on unless the gate guards the server and Voila is as forced."""
         super().load_server_extensions()
         loaded = {name for name, ext in self.extension_manager.extensions.items() if ext.enabled}
-        if loaded != set(self.dashboard_extensions):
+        if loaded != set(EXTENSIONS):
             self.log.critical("FactoryHub dashboard: unexpected extensions %s, stopping", sorted(loaded))
             self.exit(1)
         if not installed(self.web_app):
@@ -111,11 +109,11 @@ class DashboardServerApp(ServerApp):
                 setattr(configuration, name, value)
 
 
-def run(app_class: type[DashboardServerApp], argv: list[str], settings: DashboardSettings) -> None:
+def run(argv: list[str], settings: DashboardSettings) -> None:
     """Initialise and start a dashboard server (JupyterHub's user-config lock applied first)."""
     from jupyterhub.singleuser._disable_user_config import _disable_user_config
 
-    app = app_class.instance()
+    app = DashboardServerApp.instance()
     app.dashboard = settings
     # what JupyterHubSingleUser.make_serverapp does for JUPYTERHUB_DISABLE_USER_CONFIG, which we launch without
     _disable_user_config(app)
