@@ -28,7 +28,7 @@ import pytest
 import requests
 import websocket
 
-from tests.harness.hub import REPO, free_port, wait_until
+from tests.harness.hub import REPO, descendants, free_port, wait_until
 
 NOTEBOOK = "notebooks/dashboards/sensor-preparation.ipynb"
 BASE = "/user/owner/dash-sensors/"
@@ -168,21 +168,20 @@ def server(tmp_path_factory, hub):
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """End the server and its kernels (its own process group)."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+    """End the server, then whatever of its tree is left (kernels run in process groups of their own)."""
+    tree = descendants(proc.pid)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # the server shuts its kernels down itself
         try:
-            os.killpg(proc.pid, sig)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    for pid in tree + descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        try:
-            proc.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # kernels left in the group once the server is gone
-    except ProcessLookupError:
-        pass
 
 
 DENIED = [("GET", p) for p in (
