@@ -86,7 +86,8 @@ def admission_refusal(*, now: dt.datetime, expires_at: dt.datetime, revoked: boo
     if not published:
         return "This dashboard is no longer published."
     if max_guests is not None and uses >= max_guests:
-        return (f"This link has already admitted its {max_guests} guests, the most its owner allowed. "
+        guests = "guest" if max_guests == 1 else "guests"
+        return (f"This link has already admitted its {max_guests} {guests}, the most its owner allowed. "
                 "Ask the dashboard's owner for another link.")
     return None
 

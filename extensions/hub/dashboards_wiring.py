@@ -6,7 +6,7 @@ link and guest; ``custom:dashboards:guest-login`` redeems a guest's one-time log
 hub's own identity, for /hub/dashboard-guest); ``custom:dashboards:share`` has the hub share a
 ``dash-`` server with a user or group by name (the service, for owners: dashboard_shares.py).
 Every user may publish their own notebooks.
-Guests hold the role ``factoryhub-dashboard-guest``, which grants nothing: what they reach is
+Guests hold the role ``factoryhub-dashboard-guest``, which grants only their own name and groups: what they reach is
 one JupyterHub share of one ``dash-`` server, made when they log in (guest_login.py). The
 service's own role starts and stops owners' ``dash-`` servers and deletes guest users (only
 members of the guests' group).
@@ -30,6 +30,8 @@ SCOPES = {
     "custom:dashboards:share": {"description": "Have the hub grant or revoke shares of dash- servers by name "
                                                "(the dashboards service, on an owner's request)."},
 }
+# a server's OAuth asks its visitor for these identify scopes; a guest holds nothing more
+GUEST_SCOPES = ["read:users:name!user", "read:users:groups!user"]
 SERVICE_SCOPES = ["servers", "read:servers", "read:users", "list:users", "read:shares",
                   f"delete:users!group={GUEST_GROUP}", "custom:dashboards:share"]
 
@@ -81,7 +83,7 @@ def configure_dashboards(c, loaded: LoadedSite, login_token: str, spawner: str) 
         {"name": LOGIN_IDENTITY, "description": "The hub's guest login page: redeem guests' tickets",
          "scopes": ["custom:dashboards:guest-login", access], "services": [LOGIN_IDENTITY]},
         # no users listed: the login page grants it, and a restart keeps those grants
-        {"name": GUEST_ROLE, "description": "Dashboard guests: nothing but the share of their one dashboard",
-         "scopes": []},
+        {"name": GUEST_ROLE, "description": "Dashboard guests: their own name and groups (what a server's login "
+         "asks of everyone) and the share of their one dashboard, nothing else", "scopes": GUEST_SCOPES},
     ])
     return [access]

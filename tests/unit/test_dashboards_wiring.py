@@ -5,9 +5,10 @@ from factoryhub.guest_login import GUEST_GROUP, GUEST_ROLE
 from tests.unit.test_workshops_wiring import configured, roles, services
 
 
-def test_guests_hold_a_role_that_grants_nothing_and_the_service_deletes_only_guests(tmp_path):
+def test_guests_hold_a_role_that_grants_only_their_identity_and_the_service_deletes_only_guests(tmp_path):
     c = configured(tmp_path)
-    assert roles(c)[GUEST_ROLE]["scopes"] == [] and "users" not in roles(c)[GUEST_ROLE]
+    assert roles(c)[GUEST_ROLE]["scopes"] == ["read:users:name!user", "read:users:groups!user"]
+    assert "users" not in roles(c)[GUEST_ROLE]
     service = roles(c)["factoryhub-dashboards"]["scopes"]
     assert f"delete:users!group={GUEST_GROUP}" in service
     assert not {"admin:users", "delete:users", "access:servers", "shares", "tokens"} & set(service)

@@ -56,7 +56,7 @@ def test_terms_then_a_ticket_the_hub_redeems_once(tmp_path):
             forged = await fetch(f"http://127.0.0.1:{port}/p/guest/{code}", method="POST", body="accept=yes")
             assert forged.code == 403  # no xsrf: no guest
             full = await fetch(f"http://127.0.0.1:{port}/p/guest/{code}")
-            assert full.code == 409 and "already admitted its 1 guests" in full.body.decode()
+            assert full.code == 409 and "already admitted its 1 guest," in full.body.decode()
             unknown = await fetch(f"http://127.0.0.1:{port}/p/guest/{'x' * 22}")
             assert unknown.code == 404 and "not known here" in unknown.body.decode()
         finally:
