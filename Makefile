@@ -8,7 +8,7 @@ PATH_WITH_TOOLS := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 LAB := extensions/lab
 LAB_SOURCES := $(LAB)/package.json $(LAB)/yarn.lock $(LAB)/pyproject.toml $(wildcard $(LAB)/src/*.ts) \
-	$(wildcard $(LAB)/style/*) $(wildcard $(LAB)/factoryhub_lab/*.py)
+	$(wildcard $(LAB)/style/*) $(wildcard $(LAB)/factoryhub_lab/*.py) $(wildcard $(LAB)/factoryhub_lab/dashboard/*.py)
 
 run: $(VENV)/.installed-local $(VENV)/.installed-lab node_modules/.installed
 	PATH="$(PATH_WITH_TOOLS)" $(VENV)/bin/jupyterhub -f jupyterhub_config.py

@@ -23,9 +23,10 @@ ALICE, BOB = Viewer("alice", "tok-a"), Viewer("bob", "tok-b")
 def manager(monkeypatch, tmp_path):
     async def start(self, *, kernel_id=None, path=None, **kwargs):
         await asyncio.sleep(0.05)  # starting takes a while: renders overlap
-        kernel_id = str(uuid.uuid4())
+        kernel_id = kernel_id or str(uuid.uuid4())
         self._kernels[kernel_id] = object()
         self.started_with = kwargs
+        await asyncio.sleep(0.05)  # as jupyter-server's: running before its start returns
         return kernel_id
 
     monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", start, raising=False)
@@ -47,6 +48,15 @@ async def test_renders_arriving_together_never_overshoot_the_viewer_limit(manage
     assert refused[0].log_message == full_message(2) == (
         "This dashboard has 2 viewers, the most it allows at once; try again in a few minutes.")
     assert full_message(1).startswith("This dashboard has 1 viewer, ")
+
+
+async def test_a_kernel_still_starting_counts_once_toward_the_limit(manager):
+    """A kernel is among the running ones before its start returns: counted twice, it made the second of
+    two allowed viewers wait in vain (seen with ten guests on a limit of ten)."""
+    first = asyncio.ensure_future(render(manager, ALICE))
+    await asyncio.sleep(0.07)  # the first kernel runs, its start has not returned yet
+    second = await render(manager, BOB)
+    assert len({await first, second}) == 2 and manager.viewer_count() == 2
 
 
 async def test_each_kernel_belongs_to_the_viewer_whose_page_started_it(manager, caplog):

@@ -7,6 +7,7 @@ the place where each kernel gets its viewer (see ``viewers``).
 from __future__ import annotations
 
 import os
+import uuid
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.web import HTTPError
@@ -46,11 +47,12 @@ class DashboardKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._starting = 0
+        self._starting: set[str] = set()
 
     def viewer_count(self) -> int:
-        """Kernels running plus kernels being started."""
-        return len(self.list_kernel_ids()) + self._starting
+        """Kernels running or being started. A kernel joins the running ones before its start returns, so
+        the two are counted as one set of ids (adding the sizes counted it twice, refusing viewers early)."""
+        return len(set(self.list_kernel_ids()) | self._starting)
 
     async def start_kernel(self, *, kernel_id=None, path=None, **kwargs):
         """Start the kernel of one page view; refuse (403/429) anything else or one too many."""
@@ -59,14 +61,15 @@ class DashboardKernelManager(AsyncMappingKernelManager):
             raise HTTPError(403, "Kernels on a dashboard server start only for the dashboard's page")
         if self.viewer_count() >= self.max_viewers:
             raise HTTPError(429, full_message(self.max_viewers))
-        self._starting += 1
+        kernel_id = kernel_id or str(uuid.uuid4())
+        self._starting.add(kernel_id)
         RENDERER.set(None)  # one page view, one kernel
         env = dict(kwargs.get("env") or os.environ)
         kwargs["env"] = {name: value for name, value in env.items() if name not in HUB_SECRETS}
         try:
             kernel_id = await super().start_kernel(kernel_id=kernel_id, path=path, **kwargs)
         finally:
-            self._starting -= 1
+            self._starting.discard(kernel_id)
         self.audience.rendered(kernel_id, viewer)
         log_access(self.log, "render", viewer.user, kernel_id, self.notebook)
         return kernel_id
