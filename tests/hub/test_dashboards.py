@@ -9,7 +9,7 @@ import re
 import pytest
 import requests
 
-from tests.harness.dashboards import NOTEBOOK, api, dashboards_hub, enter_as_guest, prepare_home, publish
+from tests.harness.dashboards import NOTEBOOK, SERVICE, api, dashboards_hub, enter_as_guest, prepare_home, publish
 
 pytestmark = pytest.mark.hub
 GUESTS = 10
@@ -47,6 +47,10 @@ def test_ten_guests_at_once_get_a_kernel_each_and_the_eleventh_is_refused(hub):
 
     listed = requests.get(api(hub, "/guests"), headers=hub.owner, timeout=10).json()["guests"]
     assert sum(g["dashboard"] == "researcher/crowd" for g in listed) == GUESTS
+    admin_page = hub.login("admin").get(f"{hub.url}{SERVICE}/admin", timeout=30)
+    assert admin_page.status_code == 200 and admin_page.text.count("researcher/crowd") >= GUESTS
+    assert "guest.admitted" in admin_page.text and "link.refused" in admin_page.text  # the access log
+    assert owner.get(f"{hub.url}{SERVICE}/admin", timeout=30).status_code == 403
     assert requests.delete(api(hub, "/dashboards/researcher/crowd"), headers=hub.owner, timeout=120).status_code == 204
     assert not [g for g in requests.get(api(hub, "/guests"), headers=hub.owner, timeout=10).json()["guests"]
                 if g["dashboard"] == "researcher/crowd"]
