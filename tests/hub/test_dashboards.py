@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.harness.dashboards import NOTEBOOK, SERVICE, api, dashboards_hub, enter_as_guest, prepare_home, publish
+from tests.harness.hub import wait_until
 
 pytestmark = pytest.mark.hub
 GUESTS = 10
@@ -103,3 +104,19 @@ def test_a_colleague_given_access_by_name_opens_it_with_their_own_login_until_it
     assert gone.status_code == 204
     assert requests.get(page, headers=colleague, timeout=120, allow_redirects=False).status_code in (302, 403)
     requests.delete(api(hub, "/dashboards/researcher/shared"), headers=hub.owner, timeout=120)
+
+
+def test_a_dashboard_nobody_looks_at_stops_itself(tmp_path):
+    """idle_stop_minutes: 1 — the server has no viewer and ends itself; the hub sees it stopped and the
+    dashboard stays published (its owner starts it again from the page)."""
+    with dashboards_hub(tmp_path, idle_stop_minutes=1) as quiet:
+        prepare_home(quiet.state_dir / "homes" / "researcher")
+        owner = {"Authorization": f"token {quiet.api_token('researcher')}"}
+        publish(quiet, owner, "quiet")
+
+        def state():
+            return requests.get(api(quiet, "/dashboards/researcher/quiet"), headers=owner, timeout=10).json()["state"]
+        wait_until(lambda: state() == "stopped", 240, "the idle dashboard server stopped", interval=2)
+        restarted = requests.post(api(quiet, "/dashboards/researcher/quiet/start"), headers=owner, timeout=60)
+        assert restarted.status_code == 202, restarted.text
+        wait_until(lambda: state() == "running", 120, "the dashboard server running again", interval=1)
