@@ -65,3 +65,17 @@ def body_matches(spec: dict, name: str, model) -> None:
     assert set(schema["properties"]) == set(model.model_fields)
     assert set(schema.get("required", [])) == {n for n, f in model.model_fields.items() if f.is_required()}
     assert schema["additionalProperties"] is False and model.model_config["extra"] == "forbid"
+
+
+def route_contract(routes: list, spec: dict, api_prefix: str = "/p/api/v1") -> None:
+    """A service's routes and its openapi.yaml agree: every route documented and every documented
+    route served, the catch-all last, and every operation documents the 401 (when it needs a
+    token) and the 404 (when its path has a parameter) it can answer."""
+    assert served(routes, api_prefix) == documented(spec)
+    catch_all_comes_last(routes, api_prefix)
+    for path, item in spec["paths"].items():
+        for operation in (v for k, v in item.items() if k != "parameters"):
+            if operation.get("security", spec["security"]):
+                assert "401" in operation["responses"], path
+            if "{" in path:
+                assert "404" in operation["responses"], path
