@@ -35,10 +35,10 @@ class LocalSessionSpawner(SessionOptionsMixin, SimpleLocalProcessSpawner):
             args.append("--ServerApp.allow_root=True")
         return args
 
-    async def start(self):
+    async def start_session(self):
         """Start the local process, never for a system account's hub user."""
         self.refuse_system_account()
-        return await super().start()
+        return await SimpleLocalProcessSpawner.start(self)
 
     def apply_session_request(self, request: SessionRequest) -> None:
         profile = request.profile

@@ -1,6 +1,8 @@
 """Profiles, the spawn form and option validation, shared by every FactoryHub spawner."""
 from __future__ import annotations
 
+import time
+
 from jupyterhub.spawner import SpawnException
 from traitlets import Any, Bool, Float, Integer, List, Unicode, default
 from traitlets.config import LoggingConfigurable
@@ -8,6 +10,7 @@ from traitlets.config import LoggingConfigurable
 from factoryhub.site import Profile
 from factoryhub.system_accounts import AccountPolicyConfig, refusal_message
 
+from . import metrics
 from .dashboard import DashboardRequest, is_dashboard_server
 from .options import InvalidOptions, SessionRequest, form_to_options, parse_user_options, render_form
 
@@ -69,11 +72,38 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
     @default("apply_user_options")
     def _default_apply_user_options(self):
         def apply(spawner, user_options):
-            spawner.refuse_system_account()  # before anything looks at the options
-            spawner.session_request = spawner.validate_options(user_options)
-            spawner.apply_session_request(spawner.session_request)
-            spawner.apply_dashboard(spawner.session_request.dashboard)
+            try:
+                spawner.refuse_system_account()  # before anything looks at the options
+                spawner.session_request = spawner.validate_options(user_options)
+                spawner.apply_session_request(spawner.session_request)
+                spawner.apply_dashboard(spawner.session_request.dashboard)
+            except SpawnException as err:
+                spawner.record_spawn(time.monotonic(), err)
+                raise
         return apply
+
+    async def start(self):
+        """Start the session (``start_session``, per backend), timed by profile and outcome (metrics.py)."""
+        started = time.monotonic()
+        try:
+            result = await self.start_session()
+        except BaseException as err:
+            self.record_spawn(started, err)
+            raise
+        self.record_spawn(started, None)
+        return result
+
+    async def start_session(self):
+        """Start the backend's server and return its (ip, port); override per backend."""
+        raise NotImplementedError
+
+    def record_spawn(self, started: float, error: BaseException | None) -> None:
+        """Count a spawn that started, was refused (a 4xx the user reads) or failed, with its duration."""
+        request = self.session_request
+        status = getattr(error, "status_code", None) or 500
+        outcome = "started" if error is None else "refused" if isinstance(error, SpawnException) and \
+            400 <= status < 500 else "failed"
+        metrics.spawn_done(request.profile.id if request is not None else "none", outcome, time.monotonic() - started)
 
     def validate_options(self, user_options) -> SessionRequest:
         try:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ import orjson
 
 from factoryhub.heap import gc_paused
 from factoryhub.system_accounts import AccountPolicy
+
+from .. import metrics
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +78,22 @@ class SlurmClient:
         return [part.replace("{username}", username) for part in self.submit_prefix]
 
     async def run(self, argv: Sequence[str], *, stdin: str | None = None, timeout: float | None = None) -> str:
-        """Run ``argv``; return stdout, or raise SlurmError / SlurmUnreachable (never anything else)."""
+        """Run ``argv``; return stdout, or raise SlurmError / SlurmUnreachable (never anything else).
+        Each run is timed and each failure counted by command (spawners/metrics.py)."""
         argv = list(argv)
-        name = next((Path(a).name for a in argv if Path(a).name in KNOWN_COMMANDS), argv[0])
+        name = command_name(argv)
         self.calls[name] = self.calls.get(name, 0) + 1
-        limit = timeout or self.timeout
+        started = time.monotonic()
+        try:
+            out = await self._run(argv, stdin, timeout or self.timeout)
+        except SlurmError as err:
+            metrics.command_done(name, time.monotonic() - started,
+                                 "unreachable" if isinstance(err, SlurmUnreachable) else "error")
+            raise
+        metrics.command_done(name, time.monotonic() - started)
+        return out
+
+    async def _run(self, argv: list[str], stdin: str | None, limit: float) -> str:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
@@ -115,6 +129,7 @@ class SlurmClient:
             raise SlurmError(argv, 0, f"output is a JSON {type(data).__name__}, not an object")
         errors = data.get("errors")
         if errors:
+            metrics.SLURM_COMMAND_ERRORS.labels(command_name(list(argv)), "unreachable").inc()
             raise SlurmUnreachable(argv, 0, _describe_errors(errors))
         return data
 
@@ -191,6 +206,11 @@ def read_tail_owned_by(path: Path, owner_uid: int, lines: int = 20, max_bytes: i
     finally:
         os.close(fd)
     return "\n".join(data.decode(errors="replace").splitlines()[-lines:])
+
+
+def command_name(argv: list[str]) -> str:
+    """The Slurm command an argv runs (after sudo and its options), for counting and metrics."""
+    return next((Path(a).name for a in argv if Path(a).name in KNOWN_COMMANDS), Path(argv[0]).name if argv else "")
 
 
 def _describe_errors(errors: object) -> str:

@@ -27,6 +27,7 @@ from traitlets import Bool, Dict, Float, List, Unicode, default
 
 from factoryhub.site import Profile
 
+from .. import metrics
 from ..mixin import SessionOptionsMixin
 from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
@@ -162,7 +163,9 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
                 spawner.session_request = await spawner._validate(user_options)
                 spawner.apply_dashboard(spawner.session_request.dashboard)
             except InvalidOptions as err:
-                raise spawner.refuse_options(err) from None
+                refused = spawner.refuse_options(err)
+                spawner.record_spawn(time.monotonic(), refused)
+                raise refused from None
             except SlurmUnreachable:
                 raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
         return apply
@@ -258,7 +261,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         text = f"The session's job {self.job_id} ended ({state}) before JupyterLab started."
         return f"{text} Last lines of its output:\n{tail}" if tail else text
 
-    async def start(self):
+    async def start_session(self):
         """Submit the session's job and return (node address, port) once JupyterLab reported."""
         self.refuse_system_account()
         self.port = 0
@@ -319,7 +322,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
                                   f"(Slurm reason {job.reason}).", "held_by_limit", 403)
                 if job.running and running_since is None:
                     running_since = time.monotonic()
-                    self._job_started = True
+                    self._job_runs()
             if running_since is not None and time.monotonic() - running_since > self.port_timeout:
                 raise _refuse(await self._job_ended_message("running, but JupyterLab never reported"),
                               "no_port", 500)
@@ -327,7 +330,15 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         job = self.watcher.snapshot.get(self.job_id)
         if job is None or not job.running:
             job = (await self.watcher.refresh()).get(self.job_id)
+        if running_since is None:  # the port report came before any tick saw the job run
+            self._job_runs()
         return job.node if job is not None else ""
+
+    def _job_runs(self) -> None:
+        """The session's job left the queue: count how long it waited there (metrics.py)."""
+        self._job_started = True
+        partition = self.session_request.profile.partition if self.session_request else ""
+        metrics.QUEUE_WAIT_SECONDS.labels(partition).observe(time.monotonic() - self._submitted_at)
 
     async def _until_port_or_update(self) -> None:
         waits = [asyncio.ensure_future(self._port_reported.wait()),

@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 
+from .. import metrics
 from .client import SlurmClient, SlurmError
 from .queue import QueueSnapshot
 
@@ -93,6 +94,9 @@ class JobWatcher:
                 log.info("Slurm queue available again")
             self.error, self.error_since = None, None
             self.snapshot = QueueSnapshot.from_squeue(data, started)
+            metrics.watcher_ticked(True)
+            metrics.set_pending(job.reason for job_id in self._watched
+                                if (job := self.snapshot.get(job_id)) is not None and job.pending)
         self.ticks += 1
         updated, self._updated = self._updated, asyncio.Event()
         updated.set()
