@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
 from . import access_requests as requests_
+from . import metrics
 from .access import Viewer, details, may_use, summary
 from .catalogue import Catalogue, describe_problems
 from .dcat import CatalogueInfo, catalogue_jsonld
@@ -130,6 +131,7 @@ class EntriesHandler(CatalogueHandler):
         limit, offset = self.bounded("limit", 20, 1, 100), self.bounded("offset", 0, 0, 100_000)
         query = self.text("q", MAX_QUERY_CHARS)
         within = catalogue.index.usable_by(viewer.groups, viewer.steward) if usable_only else None
+        metrics.SEARCHES.inc()
         try:
             results = catalogue.index.search(query, filters, within, limit, offset)
         except QueryError as err:

@@ -21,11 +21,12 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
+from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.webservice import TemplateLoader
 
 from . import access_requests as requests_
-from . import api, pages
+from . import api, metrics, pages
 from .catalogue import Catalogue, CatalogueLoader, CatalogueUnavailable
 from .hub_groups import HubGroups, HubUnavailable
 
@@ -118,7 +119,7 @@ class CatalogueService(Application):
     # --- the web application ------------------------------------------------------------
     def make_app(self, prefix: str) -> web.Application:
         handlers = [(rf"{prefix}oauth_callback", HubOAuthCallbackHandler),
-                    *api.routes(prefix, self), *pages.routes(prefix, self)]
+                    *api.routes(prefix, self), *pages.routes(prefix, self), metrics_route(prefix)]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True, service_prefix=prefix,
                                site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
                                catalogue_title=self.title, catalogue_description=self.catalogue_description,
@@ -133,6 +134,7 @@ class CatalogueService(Application):
         self.catalogue = self.loader.load()
         self.db = Database(self.db_url, MIGRATIONS)
         self.db.upgrade()
+        metrics.register(self.db)
         self.hub_groups = HubGroups(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
                                     os.environ.get("JUPYTERHUB_API_TOKEN", ""), ttl=self.group_cache_seconds)
         self._decisions = asyncio.Lock()

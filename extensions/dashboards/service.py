@@ -20,10 +20,11 @@ from traitlets.config import Application
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
 from factoryhub.restclient import RestClient
+from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.webservice import TemplateLoader
 
-from . import api, guests, pages
+from . import api, guests, metrics, pages
 from .parts import Parts, ProfileInfo
 from .plan import Limits
 
@@ -77,7 +78,7 @@ class DashboardsService(Application):
 
     def make_app(self, parts: Parts, prefix: str) -> web.Application:
         handlers = [(rf"{prefix}oauth_callback", HubOAuthCallbackHandler), *api.routes(prefix, parts),
-                    *pages.routes(prefix, parts, self.terms)]
+                    *pages.routes(prefix, parts, self.terms), metrics_route(prefix)]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True, service_prefix=prefix,
                                site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES))
 
@@ -92,6 +93,7 @@ class DashboardsService(Application):
 
     async def serve(self) -> None:
         parts = self.make_parts()
+        metrics.register(parts)
         settle_heap()
         url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10104"))
         prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/factoryhub-dashboards/")

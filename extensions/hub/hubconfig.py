@@ -131,6 +131,7 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     # A session's token: its own activity and server, where the services answer and the services
     # as its user — nothing else.
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", *user_scopes]
+    _configure_metrics(c, loaded)
     site = loaded.site
     if site.hub.public_url:  # sessions reach the services through the proxy (else they ask the hub where)
         c.JupyterHub.public_url = site.hub.public_url
@@ -152,6 +153,22 @@ def _configure_services(c, loaded: LoadedSite) -> None:
 def spawner_name(loaded: LoadedSite) -> str:
     """The class name of the site's spawner (its options are set as c.<name>.*)."""
     return "LocalSessionSpawner" if loaded.site.sessions.backend == "local" else "SlurmSessionSpawner"
+
+
+METRICS_IDENTITY, METRICS_ROLE, METRICS_TOKEN_FILE = "factoryhub-metrics", "factoryhub-metrics-reader", \
+    "metrics-token"
+
+
+def _configure_metrics(c, loaded: LoadedSite) -> None:
+    """Prometheus reads /hub/metrics and each service's /metrics with the token of the identity
+    factoryhub-metrics (kept in the state directory, made once); its role reads metrics, nothing else
+    (access:services only lets it reach the services' metrics pages: their APIs ask for more)."""
+    c.JupyterHub.authenticate_prometheus = True
+    c.JupyterHub.services.append({"name": METRICS_IDENTITY,
+                                  "api_token": sessions_token(loaded.state_dir, METRICS_TOKEN_FILE)})
+    c.JupyterHub.load_roles.append({"name": METRICS_ROLE, "description": "Read the hub's and the services' "
+                                    "Prometheus metrics", "scopes": ["read:metrics", "access:services"],
+                                    "services": [METRICS_IDENTITY]})
 
 
 def activity_interval_seconds(timeout_seconds: int) -> int:

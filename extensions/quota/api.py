@@ -21,7 +21,7 @@ import re
 from factoryhub.spawners.slurm.client import SlurmError
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
-from . import admin, reports
+from . import admin, metrics, reports
 from .balances import UnknownHold, UnknownProject, attach_job, close_hold, find_project, is_member, place_hold
 from .db import Database
 from .ledger import session_cost
@@ -224,6 +224,8 @@ class HoldsHandler(ApiHandler):
         except UnknownProject:
             raise ApiError(404, f"project {body.account} has no GPU allocation in FactoryHub; ask the "
                                 f"allocation team to register it", "account") from None
+        if not result.decision.allowed:
+            metrics.REFUSALS.inc()
         payload = {"allowed": result.decision.allowed, "message": result.decision.message,
                    "hold_id": result.hold_id, "cost_gpu_hours": cost / 3600,
                    "remaining_gpu_hours": result.balance.remaining / 3600}

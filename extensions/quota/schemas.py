@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from factoryhub.webservice import WholeNumber
 
@@ -22,7 +22,21 @@ Account = Annotated[str, Field(pattern=SLURM_ACCOUNT, description="Slurm account
 Username = Annotated[str, Field(pattern=USERNAME, description="Unix/Slurm user name")]
 Hours = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 # some character other than white space (titles are stripped: " " would become "")
-Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+def _at_most(limit: int):
+    def check(value):
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return value
+    return check
+
+
+def Text(max_length: int, **constraints):  # noqa: N802 - used as a type
+    """A text of at most ``max_length`` characters as sent (openapi.yaml's maxLength), stripped of
+    surrounding whitespace after that check (the model strips before its own length checks)."""
+    return Annotated[str, BeforeValidator(_at_most(max_length)), Field(max_length=max_length, **constraints)]
+
+
+Title = Text(200, min_length=1, pattern=r"\S")
 
 
 class Body(BaseModel):
@@ -36,7 +50,7 @@ class ProjectCreate(Body):
     title: Title
     track: Track = Track.exploratory
     sector: Sector = Sector.research
-    contact: str = Field("", max_length=254)
+    contact: Text(254) = ""
     members: list[Username] = Field(default_factory=list, max_length=10_000)
 
 
@@ -57,7 +71,7 @@ class ProjectUpdate(NoNulls):
     title: Title | None = None
     track: Track | None = None
     sector: Sector | None = None
-    contact: str | None = Field(None, max_length=254)
+    contact: Text(254) | None = None
 
 
 class AllocationCreate(Body):
@@ -66,7 +80,7 @@ class AllocationCreate(Body):
     cpu_hours: Hours = 0
     starts_on: dt.date
     ends_on: dt.date
-    notes: str = Field("", max_length=2000)
+    notes: Text(2000) = ""
 
     @model_validator(mode="after")
     def _period(self):
@@ -81,14 +95,14 @@ class AllocationUpdate(NoNulls):
     cpu_hours: Hours | None = None
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
-    notes: str | None = Field(None, max_length=2000)
+    notes: Text(2000) | None = None
 
 
 class HoldRequest(Body):
     """POST holds: the session a hold pays for."""
     account: Account
     username: Username
-    server_name: str = Field("", max_length=255)
+    server_name: Text(255) = ""
     gpus: WholeNumber = Field(ge=0, le=1024)
     walltime_hours: float = Field(gt=0, le=24 * 366, allow_inf_nan=False)
     price: float = Field(1.0, ge=0, le=1000, allow_inf_nan=False)

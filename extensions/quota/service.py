@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,11 +22,12 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
+from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
 from factoryhub.webservice import TemplateLoader
 
-from . import api, pages
+from . import api, metrics, pages
 from .db import Database
 from .importer import SacctSource, UsageImporter
 from .limits import SlurmLimits, desired_limit, drift
@@ -65,6 +67,7 @@ class QuotaService(Application):
             (rf"{prefix}oauth_callback", HubOAuthCallbackHandler),
             *api.routes(prefix, db, dt.timedelta(minutes=self.hold_grace_minutes)),
             *pages.routes(prefix, db),
+            metrics_route(prefix),
         ]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True,
                                on_allocation_change=self.allocation_changed, run_import=self.import_now,
@@ -104,7 +107,9 @@ class QuotaService(Application):
     async def import_now(self):
         """One accounting import, then the Slurm limits compared (and repaired if ours)."""
         async with self._import_lock:
+            started = time.monotonic()
             report = await self.importer.run()
+            metrics.import_done(time.monotonic() - started)
             return report, await self._apply_limits()
 
     async def _import_loop(self) -> None:
@@ -120,6 +125,7 @@ class QuotaService(Application):
     async def serve(self) -> None:
         self.db = Database(self.db_url)
         self.db.upgrade()
+        metrics.register(self.db)
         settle_heap()
         self.importer = UsageImporter(self.db, SacctSource(self.client))
         self._import_lock = asyncio.Lock()

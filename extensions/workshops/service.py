@@ -20,11 +20,12 @@ from traitlets.config import Application
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
 from factoryhub.restclient import RestClient
+from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.spawners.slurm.client import SlurmClient
 from factoryhub.webservice import TemplateLoader
 
-from . import api, ending, pages
+from . import api, ending, metrics, pages
 from .parts import Parts, Pool, ProfileInfo
 from .slurm_ops import TrainingSlurm
 
@@ -73,6 +74,7 @@ class WorkshopsService(Application):
                     for p in json.loads(self.profiles)}
         db = Database(self.db_url, MIGRATIONS)
         db.upgrade()
+        metrics.register(db)
         return Parts(db=db, slurm=TrainingSlurm(client),
                      hub=RestClient(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"), token),
                      quota=RestClient(self.quota_url, token), profiles=profiles,
@@ -80,7 +82,7 @@ class WorkshopsService(Application):
 
     def make_app(self, parts: Parts, prefix: str) -> web.Application:
         handlers = [(rf"{prefix}oauth_callback", HubOAuthCallbackHandler), *api.routes(prefix, parts),
-                    *pages.routes(prefix, parts)]
+                    *pages.routes(prefix, parts), metrics_route(prefix)]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True, service_prefix=prefix,
                                site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
                                public_url=self.public_url)

@@ -91,7 +91,10 @@ def test_hub_sigkill_with_running_and_pending_sessions(site_file, slurm_cluster)
         wait_until(lambda: api(hub, tokens, "ops", "GET", "/users/ops").status_code == 200, 60, "hub API")
         api_seconds = time.monotonic() - restarted
         print(f"\nhub API answered {api_seconds:.1f} s after the restart (3 running + 2 pending sessions)")
-        assert api_seconds < 5, hub.log_tail()
+        # not held back by the pending sessions' checks (they last until their jobs run, minutes here):
+        # the API answers within seconds (about 5 on a busy 2-CPU CI machine; the figure itself is
+        # benchmarks/hub_restart.py's, a timed test is not the place for it)
+        assert api_seconds < 15, hub.log_tail()
 
         def one_copy_each():
             now = hub.managed_services()
