@@ -7,6 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.browser.conftest import ARTIFACTS
 from tests.harness.dashboards import NOTEBOOK, SERVICE, api, dashboards_hub, prepare_home
 from tests.harness.hub import wait_until
 
@@ -78,7 +79,7 @@ def open_as_guest(browser, link: str):
 
 
 def test_a_guest_moves_a_widget_reaches_nothing_else_and_is_refused_after_revocation(
-        hub, tokens, browser, published, screenshot):
+        hub, tokens, browser, published):
     link = make_link(published, max_guests="1")
     before = guest_names(hub, tokens)
     context, guest = open_as_guest(browser, link)
@@ -91,7 +92,8 @@ def test_a_guest_moves_a_widget_reaches_nothing_else_and_is_refused_after_revoca
         options = line.locator("option").all_inner_texts()
         line.select_option(options[-1] if options[0] in first else options[0])
         expect(table).not_to_have_text(first, timeout=30_000)  # the kernel answered the widget
-        screenshot("dashboard-guest")
+        ARTIFACTS.mkdir(exist_ok=True)
+        guest.screenshot(path=str(ARTIFACTS / "dashboard-guest.png"))  # what the guest sees
         assert "def prepare(" not in guest.content()  # the code is not shown
 
         (name,) = guest_names(hub, tokens) - before
