@@ -7,11 +7,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ARTIFACTS
 from tests.harness.dashboards import NOTEBOOK, SERVICE, api, dashboards_hub, prepare_home
-from tests.harness.hub import wait_until
+from tests.harness.hub import REPO, wait_until
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = REPO / "test-artifacts"  # kept by CI, as the screenshot fixture's
 
 
 @pytest.fixture(scope="module")
