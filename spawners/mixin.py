@@ -46,7 +46,6 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
                                      "long stops itself (its job ends and its hold is settled).")
     named_sessions = Bool(True, config=True, help="Whether users may run named sessions besides dashboards "
                           "(False where the site allows none: then only dash-<name> servers are named).")
-    _session_cmd = Any(None, help="The configured command, for servers that are not dashboards.")
 
     @property
     def profile_models(self) -> list[Profile]:
@@ -133,10 +132,7 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
         if self.name and not is_dashboard_server(self.name) and not self.named_sessions:
             raise refuse(f"This site runs one session per user: {self.name[:60]} can only be a dashboard "
                          "server (dash-<name>, published from the dashboards page)", "named_sessions_off", 403)
-        if self._session_cmd is None:
-            self._session_cmd = list(self.cmd)
-        if dashboard is None:
-            self.cmd = list(self._session_cmd)
+        if dashboard is None:  # (a spawner's server name never changes: an ordinary one keeps its command)
             return
         self.cmd = list(self.dashboard_command)
         self.default_url = dashboard.url
@@ -148,8 +144,6 @@ class SessionOptionsMixin(AccountPolicyConfig, LoggingConfigurable):
         args = super().get_args()
         request = self.session_request
         if request is not None and request.dashboard is not None:
-            seconds = self.dashboard_idle_minutes * 60
-            args += [f"--ServerApp.shutdown_no_activity_timeout={seconds}",
-                     f"--MappingKernelManager.cull_idle_timeout={seconds}", "--MappingKernelManager.cull_interval=60",
-                     "--MappingKernelManager.cull_connected=True"]
+            # (its kernels' culling is the dashboard server's own, forced: factoryhub_lab.dashboard.server)
+            args.append(f"--ServerApp.shutdown_no_activity_timeout={self.dashboard_idle_minutes * 60}")
         return args

@@ -67,10 +67,6 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         "", config=True, help="Where sessions' outputs go, with {account} and {username} filled in, e.g. "
         "/proj/{account}/{username}/outputs (FACTORYHUB_NOTEBOOK_OUTPUT in the session; empty: none set).")
     port_timeout = Float(120.0, config=True, help="Seconds to wait for the running job to report its port.")
-
-    @default("dashboard_command")
-    def _default_dashboard_command(self):
-        return ["factoryhub-dashboard-server"]  # from the session's environment, like jupyterhub-singleuser
     listen_probe_interval = Float(
         0.05, config=True, help="Seconds between checks whether a reported server accepts connections yet.")
 
@@ -118,6 +114,10 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     @property
     def cluster(self):
         return cluster_cache_for(self.client)
+
+    @default("dashboard_command")
+    def _default_dashboard_command(self):
+        return ["factoryhub-dashboard-server"]  # from the session's environment, like jupyterhub-singleuser
 
     @default("options_form")
     def _default_options_form(self):
