@@ -8,6 +8,7 @@ someone else's dashboard is a 403 that says so. Errors are JSON ``{"status", "fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import re
 from urllib.parse import quote
@@ -112,6 +113,15 @@ def access_log(parts: Parts, owner: str | None = None, limit: int = 200) -> list
              "link_id": e.link_id, "guest": e.guest or None, "detail": e.detail} for e, d in rows]
 
 
+@contextlib.contextmanager
+def refusals_as_api_errors():
+    """The service's refusals (publishing.Refused) as the API's JSON errors."""
+    try:
+        yield
+    except publishing.Refused as err:
+        raise ApiError(err.status, err.message, err.field) from None
+
+
 class ApiHandler(JsonHandler):
     """The dashboards API's handlers: who may act on which dashboard."""
     service_label = "the dashboards service"
@@ -131,17 +141,14 @@ class ApiHandler(JsonHandler):
         return name
 
     def dashboard(self, owner: str, name: str) -> Dashboard:
-        try:
+        """The dashboard, if the caller owns it (or administers dashboards); 404 or 403 otherwise."""
+        with refusals_as_api_errors():
             return publishing.owned(self.parts, owner, name, self.username, self.is_admin)
-        except publishing.Refused as err:
-            raise ApiError(err.status, err.message, err.field) from None
 
     async def carry_out(self, action):
-        """Run a publishing/links call, turning its refusal into the API's JSON error."""
-        try:
+        """Run a publishing, links or sharing call, its refusal the API's JSON error."""
+        with refusals_as_api_errors():
             return await action
-        except publishing.Refused as err:
-            raise ApiError(err.status, err.message, err.field) from None
 
 
 class DashboardsHandler(ApiHandler):
@@ -193,10 +200,8 @@ class LinksHandler(ApiHandler):
     @authenticated
     def post(self, owner, name):
         dashboard, body = self.dashboard(owner, name), self.body(LinkCreate)
-        try:
+        with refusals_as_api_errors():
             link, code = links.create(self.parts, dashboard, body, self.actor)
-        except publishing.Refused as err:
-            raise ApiError(err.status, err.message, err.field) from None
         self.answer({**links.link_model(link), "code": code, "url": links.guest_url(self, code)}, 201)
 
 
@@ -228,10 +233,8 @@ class LinkHandler(ApiHandler):
     """DELETE: revoke a link; its guests end at once."""
     @authenticated
     async def delete(self, link_id):
-        try:
+        with refusals_as_api_errors():
             link, dashboard = links.find(self.parts, int(link_id))
-        except publishing.Refused as err:
-            raise ApiError(err.status, err.message) from None
         self.dashboard(dashboard.owner, dashboard.name)  # the owner's or an admin's
         failed = await links.revoke(self.parts, link, self.actor)
         if failed:
