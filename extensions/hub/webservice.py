@@ -20,7 +20,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuthenticated
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from tornado import template, web
 
 AUTH_REQUIRED = "authentication required (a JupyterHub token or the hub's login)"
@@ -104,6 +104,20 @@ def _integral(value):
 
 # A JSON Schema integer: 3 or 3.0 (JSON does not tell them apart), never "3" or 3.5.
 WholeNumber = Annotated[int, BeforeValidator(_integral)]
+
+
+def _at_most(limit: int):
+    def check(value):
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return value
+    return check
+
+
+def Text(max_length: int, **constraints):  # noqa: N802 - used as a type
+    """A text of at most ``max_length`` characters as sent (an OpenAPI document's maxLength), even in a
+    model that strips surrounding whitespace (pydantic checks lengths after stripping)."""
+    return Annotated[str, BeforeValidator(_at_most(max_length)), Field(max_length=max_length, **constraints)]
 
 
 def first_problem(err: ValidationError) -> tuple[str, str]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from factoryhub.webservice import WholeNumber
+from factoryhub.webservice import Text, WholeNumber
 
 from .models import Sector, Track
 
@@ -22,20 +22,6 @@ Account = Annotated[str, Field(pattern=SLURM_ACCOUNT, description="Slurm account
 Username = Annotated[str, Field(pattern=USERNAME, description="Unix/Slurm user name")]
 Hours = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 # some character other than white space (titles are stripped: " " would become "")
-def _at_most(limit: int):
-    def check(value):
-        if isinstance(value, str) and len(value) > limit:
-            raise ValueError(f"at most {limit} characters")
-        return value
-    return check
-
-
-def Text(max_length: int, **constraints):  # noqa: N802 - used as a type
-    """A text of at most ``max_length`` characters as sent (openapi.yaml's maxLength), stripped of
-    surrounding whitespace after that check (the model strips before its own length checks)."""
-    return Annotated[str, BeforeValidator(_at_most(max_length)), Field(max_length=max_length, **constraints)]
-
-
 Title = Text(200, min_length=1, pattern=r"\S")
 
 
