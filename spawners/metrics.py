@@ -37,6 +37,7 @@ WATCHER_TICK_AGE = Gauge(
     "factoryhub_watcher_tick_age_seconds", "Seconds since the job watcher's last successful look at the queue "
     "(grows while Slurm does not answer)")
 
+_pending_reasons: set[str] = set()  # every reason reported so far
 _last_good_tick = [time.monotonic()]
 WATCHER_TICK_AGE.set_function(lambda: time.monotonic() - _last_good_tick[0])
 
@@ -51,11 +52,9 @@ def set_pending(reasons: Iterable[str]) -> None:
     """The pending session jobs' reasons now (one per job): the gauge shows each reason's count, and 0 for a
     reason seen before that no job has any more (so a dashboard sees the queue empty out)."""
     counts = Tally(reason or "None" for reason in reasons)
-    for labels in list(PENDING_SESSIONS._metrics):  # reasons reported before
-        if labels[0] not in counts:
-            PENDING_SESSIONS.labels(labels[0]).set(0)
-    for reason, count in counts.items():
-        PENDING_SESSIONS.labels(reason).set(count)
+    _pending_reasons.update(counts)
+    for reason in _pending_reasons:
+        PENDING_SESSIONS.labels(reason).set(counts.get(reason, 0))
 
 
 def command_done(command: str, seconds: float, error_kind: str | None = None) -> None:
