@@ -42,9 +42,12 @@ def link_by_code(parts: Parts, code: str) -> tuple[Link, Dashboard]:
     return link, dashboard
 
 
-def _refusal(link: Link, dashboard: Dashboard, now: dt.datetime) -> str | None:
+def _refusal(link: Link, dashboard: Dashboard, now: dt.datetime, *, newcomer: bool = True) -> str | None:
+    """Why the link admits no one now (None: it does). An admitted guest (``newcomer=False``) was counted
+    already: for them only the link's revocation or end, or the dashboard's, matter."""
     return admission_refusal(now=now, expires_at=link.expires_at, revoked=link.revoked_at is not None,
-                             uses=link.uses, max_guests=link.max_guests, published=dashboard.unpublished_at is None)
+                             uses=link.uses if newcomer else 0, max_guests=link.max_guests if newcomer else None,
+                             published=dashboard.unpublished_at is None)
 
 
 def check_link(parts: Parts, code: str, address: str) -> tuple[Link, Dashboard]:
@@ -96,18 +99,13 @@ def redeem(parts: Parts, ticket: str) -> dict:
             raise GuestRefused(403, "this guest login is unknown, used or expired: open the dashboard's link again")
         guest.ticket_sha256, guest.ticket_expires_at = None, None  # one time only
         link, dashboard = session.get(Link, guest.link_id), session.get(Dashboard, guest.dashboard_id)
-        if guest.ended_at is not None or guest.expires_at <= now or _refusal_for_guest(link, dashboard, now):
+        if guest.ended_at is not None or guest.expires_at <= now or _refusal(link, dashboard, now, newcomer=False):
             raise GuestRefused(403, "this guest access has ended")
         guest.logged_in_at = now
         record(session, "guest.login", f"user:{guest.name}", dashboard_id=dashboard.id, link_id=link.id,
                guest=guest.name)
         return {"guest": guest.name, "owner": dashboard.owner, "server": dashboard.server,
                 "notebook": dashboard.notebook, "expires_at": guest.expires_at.isoformat()}
-
-
-def _refusal_for_guest(link: Link, dashboard: Dashboard, now: dt.datetime) -> bool:
-    """Whether an admitted guest's access is over (their own limit counted them already)."""
-    return link.revoked_at is not None or link.expires_at <= now or dashboard.unpublished_at is not None
 
 
 async def end(parts: Parts, names: list[str], reason: str, actor: str) -> list[str]:
