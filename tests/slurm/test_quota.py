@@ -8,6 +8,7 @@ import time
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.harness.hub import HubProcess, set_remaining_gpu_hours, wait_until
 from tests.slurm.conftest import cluster_site, edit_site
@@ -202,3 +203,55 @@ def test_stopping_a_session_releases_its_hold_at_once(hub, slurm_cluster):
     finally:
         if state() is not None:
             stop()
+
+
+def scrape(hub, path: str) -> dict[tuple[str, tuple], float]:
+    """The metrics page at ``path`` read with the metrics identity's token: {(sample name, labels): value}."""
+    token = (hub.state_dir / "metrics-token").read_text().strip()
+    resp = requests.get(f"{hub.url}{path}", headers={"Authorization": f"token {token}"}, timeout=30)
+    assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(resp.text) for s in family.samples}
+
+
+def value(samples: dict, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_a_slurm_session_an_import_and_a_refusal_show_in_the_metrics(hub, slurm_cluster):
+    """Issue 18: after a spawn on Slurm, an accounting import and a refusal, the hub's scrape carries the
+    spawn, queue wait, Slurm command and watcher metrics and the quota service's the import and refusal."""
+    alice = {"Authorization": f"token {hub.tokens['alice']}"}
+    hub_before, quota_before = scrape(hub, "/hub/metrics"), scrape(hub, "/services/factoryhub-quota/metrics")
+    set_remaining(hub, "sme-visionai", 1.5)
+    refused = requests.post(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60,
+                            json={"user_options": {"profile": "gpu-1", "account": "sme-visionai", "walltime_hours": 3}})
+    assert refused.status_code == 403, refused.text
+    started = requests.post(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60,
+                            json={"user_options": {"profile": "gpu-1", "account": "sme-visionai", "walltime_hours": 1}})
+    assert started.status_code in (201, 202), started.text
+    try:
+        wait_until(lambda: requests.get(f"{hub.url}/hub/api/users/alice", headers=alice, timeout=10)
+                   .json()["servers"].get("", {}).get("ready"), 120, "alice's session ready", interval=0.5)
+    finally:
+        requests.delete(f"{hub.url}/hub/api/users/alice/server", headers=alice, timeout=60)
+        wait_until(lambda: "" not in requests.get(f"{hub.url}/hub/api/users/alice", headers=alice, timeout=10)
+                   .json()["servers"], 60, "alice's session stopped")
+    assert call(hub, "ops", "POST", "imports").status_code == 200
+
+    hub_after, quota_after = scrape(hub, "/hub/metrics"), scrape(hub, "/services/factoryhub-quota/metrics")
+
+    def grew(before, after, name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+    spawns = "factoryhub_spawn_duration_seconds_count"
+    assert grew(hub_before, hub_after, spawns, profile="gpu-1", outcome="started") == 1
+    assert grew(hub_before, hub_after, spawns, profile="gpu-1", outcome="refused") == 1
+    assert grew(hub_before, hub_after, "factoryhub_queue_wait_seconds_count", partition="gpu") == 1
+    assert grew(hub_before, hub_after, "factoryhub_slurm_command_duration_seconds_count", command="sbatch") >= 1
+    assert grew(hub_before, hub_after, "factoryhub_slurm_command_duration_seconds_count", command="squeue") >= 1
+    assert 0 <= hub_after["factoryhub_watcher_tick_age_seconds", ()] < 30
+    assert grew(quota_before, quota_after, "factoryhub_quota_refusals_total") == 1
+    assert grew(quota_before, quota_after, "factoryhub_quota_import_duration_seconds_count") >= 1
+    lags = {labels: v for (name, labels), v in quota_after.items() if name == "factoryhub_quota_import_lag_seconds"}
+    assert lags and all(0 <= lag < 120 for lag in lags.values()), lags  # just imported: the ledger is current
+    assert quota_after["factoryhub_quota_holds_outstanding", ()] == 0  # the session's hold was settled
