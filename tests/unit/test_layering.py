@@ -34,6 +34,7 @@ SOURCES = {
     "extensions/catalogue": "factoryhub.catalogue",
     "extensions/workshops": "factoryhub.workshops",
     "extensions/dashboards": "factoryhub.dashboards",
+    "extensions/ai_act": "factoryhub.ai_act",
     "extensions/lab/factoryhub_lab": "factoryhub_lab",
 }
 
@@ -45,6 +46,7 @@ LAYERS = {
     "catalogue": "factoryhub.catalogue",
     "workshops": "factoryhub.workshops",
     "dashboards": "factoryhub.dashboards",
+    "ai_act": "factoryhub.ai_act",
     "lab": "factoryhub_lab",
 }
 
@@ -56,7 +58,10 @@ FORBIDDEN = {
     "catalogue": ({"quota", "workshops", "dashboards"}, "services never import each other"),
     "workshops": ({"quota", "catalogue", "dashboards"}, "services never import each other"),
     "dashboards": ({"quota", "catalogue", "workshops"}, "services never import each other"),
-    "lab": ({"core", "spawners", "quota", "catalogue", "workshops", "dashboards"},
+    # the AI-Act record's pure core: a service may call it; it calls none of them
+    "ai_act": ({"spawners", "quota", "catalogue", "workshops", "dashboards"},
+               "the AI-Act record is pure decision logic a service calls; it imports no service"),
+    "lab": ({"core", "spawners", "quota", "catalogue", "workshops", "dashboards", "ai_act"},
             "the user-side distribution is installed without the hub; it talks to the services over REST"),
 }
 
