@@ -5,6 +5,7 @@ refusal names the field and what is allowed. Pure functions, no spawner state.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from factoryhub.site import Profile
 
 from .dashboard import KEYS as DASHBOARD_KEYS
 from .dashboard import DashboardRequest, InvalidDashboard, parse_dashboard
+from .maintenance import MaintenanceWindow, render_notice
 
 if TYPE_CHECKING:
     from .workshop import WorkshopBinding
@@ -189,13 +191,16 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
                 default_profile: str | None = None, accounts: Sequence[str] | None = None,
                 reservations: Sequence[str] = (), idle_gpus: Mapping[str, int] | None = None,
                 gpu_labels: Mapping[str, str] | None = None, balances: Mapping[str, float] | None = None,
-                workshops: Sequence[WorkshopBinding] = ()) -> str:
+                workshops: Sequence[WorkshopBinding] = (), maintenance: Sequence[MaintenanceWindow] = (),
+                now: dt.datetime | None = None) -> str:
     """The spawn form's HTML; every site- or user-supplied text is escaped.
 
     ``balances`` (project -> GPU-hours left) label the projects; a small script shows the
     chosen request's worst-case cost as the user changes profile, GPUs or walltime. The
     user's active ``workshops`` are offered first; choosing one fixes profile, project and
-    reservation (the inputs are disabled, so the workshop's values apply)."""
+    reservation (the inputs are disabled, so the workshop's values apply). ``maintenance``
+    windows are listed, with a warning when the chosen walltime from ``now`` crosses one
+    (:func:`factoryhub.spawners.maintenance.render_notice`)."""
     previous = {k: _first_value(v) for k, v in (previous or {}).items()}
     chosen = str(previous.get("profile") or default_profile or profiles[0].id)
     walltime = previous.get("walltime_hours")
@@ -211,7 +216,7 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
             f'<input type="radio" name="profile" value="{escape(p.id)}"{checked} '
             f'data-max-walltime="{_exact(p.max_walltime_hours)}" '
             f'data-default-walltime="{_exact(p.default_walltime_hours)}" '
-            f'data-max-gpus="{p.gpus}" data-price="{_exact(p.price)}"> '
+            f'data-max-gpus="{p.gpus}" data-price="{_exact(p.price)}" data-partition="{escape(p.partition)}"> '
             f'<strong>{escape(p.title)}</strong> '
             f'<small class="text-muted">{gpus}, {p.cpus} CPU, {p.memory_gb} GB, '
             f'up to {p.max_walltime_hours:g} h</small>'
@@ -227,8 +232,24 @@ def render_form(profiles: Sequence[Profile], previous: Mapping[str, object] | No
         f'<input class="form-control" type="number" step="0.25" min="0.25" '
         f'id="walltime_hours" name="walltime_hours"{value}>'
         + _gpu_input(profiles, previous.get("gpus")) + _reservation_select(reservations, previous.get("reservation"))
+        + _maintenance_notice(profiles, chosen, walltime, maintenance, now)
         + '</div>' + (WORKSHOP_SCRIPT if workshops else "") + COST_SCRIPT
     )
+
+
+def _maintenance_notice(profiles: Sequence[Profile], chosen: str, walltime: object,
+                        windows: Sequence[MaintenanceWindow], now: dt.datetime | None) -> str:
+    """The maintenance box, warning about the request the form shows first (its script follows changes)."""
+    if not windows:
+        return ""
+    profile = next((p for p in profiles if p.id == chosen), profiles[0])
+    try:
+        hours = float(str(walltime))
+    except ValueError:
+        hours = 0.0
+    if not (math.isfinite(hours) and hours > 0):
+        hours = profile.default_walltime_hours
+    return render_notice(windows, now or dt.datetime.now(dt.UTC), profile.partition, hours)
 
 
 # The worst-case cost of a request, in the browser: the arithmetic of factoryhub.costs, tested

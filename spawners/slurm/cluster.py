@@ -3,34 +3,53 @@
 One ``sacctmgr show associations``, one ``sinfo --json``, one ``scontrol show
 reservation`` and one ``scontrol show partition`` per TTL serve every page view and every
 spawn: never one query per request. (Slurm 22.05's ``sinfo --json`` lists nodes only, so
-partition limits come from scontrol's one-line records.)
+partition limits come from scontrol's one-line records.) Maintenance reservations
+(``FLAGS=MAINT``) are never offered to users; :meth:`ClusterView.maintenance` gives their
+windows for the spawn form's warning (spawners/maintenance.py).
 """
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from factoryhub.site import Profile
 
+from ..maintenance import MaintenanceWindow
 from .client import SlurmClient
+from .hostlist import expand_hostlist
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Reservation:
-    """A Slurm reservation and whom it admits (users or accounts)."""
+    """A Slurm reservation: whom it admits (users or accounts), its window, flags and nodes.
+
+    ``nodes`` is None when scontrol's host list could not be read (then it is taken to cover
+    every node); ``starts_at``/``ends_at`` are aware, None when scontrol printed no date."""
     name: str
     state: str
     users: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    flags: frozenset[str] = frozenset()
+    nodes: frozenset[str] | None = frozenset()
+    partition: str | None = None
+
+    @property
+    def is_maintenance(self) -> bool:
+        return "MAINT" in self.flags
 
     def usable_by(self, username: str, accounts: tuple[str, ...]) -> bool:
-        return self.state == "ACTIVE" and (username in self.users or bool(set(accounts) & set(self.accounts)))
+        """Whether ``username`` may run sessions in it now (never in a maintenance reservation)."""
+        return self.state == "ACTIVE" and not self.is_maintenance and (
+            username in self.users or bool(set(accounts) & set(self.accounts)))
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -43,11 +62,51 @@ def _oneliner_records(text: str, key: str) -> list[dict[str, str]]:
     return [r for r in records if key in r]
 
 
-def parse_reservations(text: str) -> list[Reservation]:
-    """``scontrol --oneliner show reservation`` output, one reservation per line."""
+def parse_slurm_time(text: str, zone: dt.tzinfo | None = None) -> dt.datetime | None:
+    """scontrol's '2026-12-04T10:00:00' (the controller's local time, taken to be in ``zone``, the
+    hub machine's when None) as an aware UTC datetime; None for 'Unknown', 'None' or anything else."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    # (a naive datetime's astimezone() reads it as the machine's local time, summer time included)
+    return (moment.replace(tzinfo=zone) if zone is not None else moment).astimezone(dt.UTC)
+
+
+def _hosts(text: str) -> frozenset[str] | None:
+    try:
+        return expand_hostlist(text)
+    except ValueError:
+        return None
+
+
+def parse_reservations(text: str, zone: dt.tzinfo | None = None) -> list[Reservation]:
+    """``scontrol --oneliner show reservation`` output, one reservation per line; times in ``zone``
+    (:func:`parse_slurm_time`)."""
     return [Reservation(r["ReservationName"], r.get("State", ""), _names(r.get("Users", "")),
-                        _names(r.get("Accounts", "")))
+                        _names(r.get("Accounts", "")), parse_slurm_time(r.get("StartTime", ""), zone),
+                        parse_slurm_time(r.get("EndTime", ""), zone), frozenset(_names(r.get("Flags", ""))),
+                        _hosts(r.get("Nodes", "")), (_names(r.get("PartitionName", "")) or (None,))[0])
             for r in _oneliner_records(text, "ReservationName")]
+
+
+def maintenance_windows(reservations: Iterable[Reservation], partition_nodes: Mapping[str, frozenset[str]],
+                        now: dt.datetime) -> tuple[MaintenanceWindow, ...]:
+    """The maintenance reservations (``FLAGS=MAINT``) under way or still to come at ``now``, by start,
+    with the partitions whose nodes they take (reserved nodes run no other job, whatever its
+    partition). One whose nodes could not be read is taken to cover its partition, or all of them."""
+    windows = []
+    for r in reservations:
+        if not r.is_maintenance or r.starts_at is None or r.ends_at is None or r.ends_at <= now:
+            continue
+        if r.nodes is None:
+            touched = {p: True for p in partition_nodes if r.partition in (None, p)}
+        else:
+            touched = {p: nodes <= r.nodes for p, nodes in partition_nodes.items() if nodes & r.nodes}
+        if touched:
+            windows.append(MaintenanceWindow(r.name, r.starts_at, r.ends_at, frozenset(touched),
+                                             frozenset(p for p, whole in touched.items() if not whole)))
+    return tuple(sorted(windows, key=lambda w: (w.starts_at, w.name)))
 
 
 _SLURM_TIME = re.compile(r"(?:(?P<days>\d+)-)?(?:(?P<hours>\d+):)?(?P<minutes>\d+):(?P<seconds>\d+)")
@@ -71,6 +130,12 @@ def parse_partition_limits(text: str) -> dict[str, float | None]:
             for r in _oneliner_records(text, "PartitionName")}
 
 
+def parse_partition_nodes(text: str) -> dict[str, frozenset[str]]:
+    """``scontrol --oneliner show partition`` -> partition name -> its nodes (empty when unreadable)."""
+    return {r["PartitionName"]: _hosts(r.get("Nodes", "")) or frozenset()
+            for r in _oneliner_records(text, "PartitionName")}
+
+
 @dataclass(frozen=True)
 class ClusterView:
     """What the spawn form needs to know about the cluster: accounts per user, nodes, idle GPUs, reservations."""
@@ -79,6 +144,7 @@ class ClusterView:
     idle_gpus: dict[str, int] = field(default_factory=dict)  # GPU type -> idle count
     reservations: tuple[Reservation, ...] = ()
     partition_max_hours: dict[str, float | None] = field(default_factory=dict)
+    partition_nodes: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def accounts_of(self, username: str) -> tuple[str, ...]:
         return self.accounts_by_user.get(username, ())
@@ -86,6 +152,10 @@ class ClusterView:
     def reservations_of(self, username: str) -> tuple[str, ...]:
         accounts = self.accounts_of(username)
         return tuple(r.name for r in self.reservations if r.usable_by(username, accounts))
+
+    def maintenance(self, now: dt.datetime) -> tuple[MaintenanceWindow, ...]:
+        """Maintenance windows under way or to come at ``now`` (:func:`maintenance_windows`)."""
+        return maintenance_windows(self.reservations, self.partition_nodes, now)
 
     def bounded(self, profile: Profile) -> Profile:
         """``profile`` with its walltime bounds lowered to its partition's MaxTime in Slurm:
@@ -108,8 +178,9 @@ def _gres_counts(gres: str) -> dict[str, int]:
 
 
 def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservations: str = "",
-               partitions: str = "") -> ClusterView:
-    """A :class:`ClusterView` from sacctmgr associations, ``sinfo --json``, scontrol reservations and partitions."""
+               partitions: str = "", zone: dt.tzinfo | None = None) -> ClusterView:
+    """A :class:`ClusterView` from sacctmgr associations, ``sinfo --json``, scontrol reservations and
+    partitions (their times in ``zone``, the hub machine's when None)."""
     accounts: dict[str, list[str]] = {}
     for user, account, _qos in associations:
         accounts.setdefault(user, []).append(account)
@@ -125,7 +196,8 @@ def parse_view(associations: list[tuple[str, str, str]], sinfo: dict, reservatio
         for gpu_type, count in total.items():
             idle[gpu_type] = idle.get(gpu_type, 0) + max(0, count - used.get(gpu_type, 0))
     return ClusterView({u: tuple(sorted(a)) for u, a in accounts.items()}, addresses, idle,
-                       tuple(parse_reservations(reservations)), parse_partition_limits(partitions))
+                       tuple(parse_reservations(reservations, zone)), parse_partition_limits(partitions),
+                       parse_partition_nodes(partitions))
 
 
 class ClusterCache:

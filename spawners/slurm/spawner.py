@@ -27,7 +27,7 @@ from traitlets import Bool, Dict, Float, List, Unicode, default
 
 from factoryhub.site import Profile
 
-from .. import metrics
+from .. import maintenance, metrics
 from ..mixin import SessionOptionsMixin
 from ..mixin import refuse as _refuse
 from ..options import InvalidOptions, SessionRequest, parse_user_options, render_form
@@ -61,7 +61,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     gpu_labels = Dict(config=True, help="GRES type -> label shown in progress, e.g. {'h100': 'H100'}.")
     offer_reservations = Bool(True, config=True, help="Offer the active reservations a user may use.")
     hidden_reservations = List(
-        Unicode(), config=True, help="Reservations never offered, as shell-style patterns, e.g. ['maint*'].")
+        Unicode(), config=True, help="Reservations never offered, as shell-style patterns, e.g. ['root_*'] "
+        "(maintenance reservations, FLAGS=MAINT, are never offered: the spawn form shows them as maintenance).")
     show_idle_gpus = Bool(True, config=True, help="Show idle GPUs per type in the spawn form.")
     project_storage = Unicode(
         "", config=True, help="Where sessions' outputs go, with {account} and {username} filled in, e.g. "
@@ -71,6 +72,8 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         0.05, config=True, help="Seconds between checks whether a reported server accepts connections yet.")
 
     token_sha256 = Unicode("", help="SHA-256 of the running server's API token (kept in the state).")
+    maintenance_warnings = List(Unicode(), help="Maintenance windows the current request's walltime crosses, "
+                                "as the user is told (spawners/maintenance.py).")
     route_wanted = Bool(False, help="Routed by the spawner itself during a restart check (a proxy started "
                         "after that must route it too).")
 
@@ -127,15 +130,16 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             except SlurmError as err:
                 spawner.log.warning("Spawn form without projects for %s: %s", spawner._log_name, err)
                 return f'<p class="alert alert-warning">{UNREACHABLE_MESSAGE}</p>'
+            now = dt.datetime.now(dt.UTC)
             try:
-                accounts, active = session_accounts(view.accounts_of(spawner.user.name), spawner.workshops(),
-                                                    dt.datetime.now(dt.UTC))
+                accounts, active = session_accounts(view.accounts_of(spawner.user.name), spawner.workshops(), now)
             except InvalidOptions as err:
                 return f'<p class="alert alert-warning" id="factoryhub-no-project">{escape(err.reason)}</p>'
             return render_form(spawner.offered_profiles(view), spawner._previous_options(),
                                spawner.default_profile or None, accounts,
                                spawner.offered_reservations(view), view.idle_gpus if spawner.show_idle_gpus else None,
-                               spawner.gpu_labels, await spawner.project_balances(accounts), active)
+                               spawner.gpu_labels, await spawner.project_balances(accounts), active,
+                               view.maintenance(now), now)
         return form
 
     def workshops(self) -> tuple[WorkshopBinding, ...]:
@@ -149,7 +153,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
         return [view.bounded(p) for p in self.profile_models]
 
     def offered_reservations(self, view: ClusterView) -> tuple[str, ...]:
-        """Active reservations this user may use, less those the site hides."""
+        """Active reservations this user may use, less those the site hides (never a maintenance one)."""
         if not self.offer_reservations:
             return ()
         return tuple(r for r in view.reservations_of(self.user.name)
@@ -162,6 +166,7 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             try:
                 spawner.session_request = await spawner._validate(user_options)
                 spawner.apply_dashboard(spawner.session_request.dashboard)
+                spawner.maintenance_warnings = await spawner._maintenance_warnings(spawner.session_request)
             except InvalidOptions as err:
                 refused = spawner.refuse_options(err)
                 spawner.record_spawn(time.monotonic(), refused)
@@ -169,6 +174,18 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
             except SlurmUnreachable:
                 raise _refuse(UNREACHABLE_MESSAGE, "slurm_unreachable", 503) from None
         return apply
+
+    async def _maintenance_warnings(self, request: SessionRequest) -> list[str]:
+        """What the user is told when the request's walltime crosses a maintenance window: the form
+        warned already, a REST API spawn hears it first in its progress events (docs/sessions.md)."""
+        now = dt.datetime.now(dt.UTC)
+        view = await self.cluster.view()  # (the one validation just used: cached)
+        found = maintenance.warnings(view.maintenance(now), request.profile.partition, now,
+                                     dt.timedelta(minutes=request.walltime_minutes))
+        for text in found:
+            self.log.warning("Session %s (%d min on %s) crosses a maintenance window: %s", self._log_name,
+                             request.walltime_minutes, request.profile.partition, text)
+        return found
 
     async def _validate(self, user_options) -> SessionRequest:
         """Validate against the cached cluster view; a project or reservation the cache does
@@ -457,10 +474,15 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     async def progress(self):
         """Stream what the job is doing: why it waits, its place in the queue, then the node."""
         last = None
+        for text in self.maintenance_warnings:  # (the form showed it; a REST API spawn hears it here)
+            yield {"message": f"Warning: {text}"}
         while True:
             job = self.watcher.snapshot.get(self.job_id) if self.job_id else None
             if job is None:
                 message = "Submitting the session to Slurm…"
+            elif job.pending and self.maintenance_warnings and job.reason == "ReqNodeNotAvail":
+                message = (f"Job {job.job_id} pending until the maintenance ends: its walltime crosses it "
+                           f"(Slurm reason {job.reason})")
             elif job.pending:
                 label = self.gpu_labels.get(self.session_request.profile.gpu_type or "", None) \
                     if self.session_request else None

@@ -65,7 +65,8 @@ def test_reservations_usable_by_their_users_or_accounts():
     from factoryhub.spawners.slurm.cluster import Reservation, parse_reservations
 
     [workshop] = parse_reservations((FIXTURES / "scontrol-reservations.txt").read_text())
-    assert workshop == Reservation("workshop-1", "ACTIVE", ("alice", "bob"), ())
+    assert (workshop.name, workshop.state, workshop.users, workshop.accounts) == \
+        ("workshop-1", "ACTIVE", ("alice", "bob"), ())
     view = parse_view(associations(), json.loads((FIXTURES / "sinfo-busy.json").read_text()),
                       (FIXTURES / "scontrol-reservations.txt").read_text())
     assert view.reservations_of("alice") == ("workshop-1",) and view.reservations_of("carol") == ()
