@@ -58,7 +58,8 @@ def pct(values: list[float], q: float) -> float:
 
 # --- data -------------------------------------------------------------------------------
 
-def fill(db: Database, users: int, projects: int, records: int, rng: random.Random) -> None:
+def fill(db: Database, users: int, projects: int, records: int, rng: random.Random, days: int = 90) -> None:
+    """``records`` jobs of ``users`` users in ``projects`` projects, started over the last ``days`` days."""
     accounts = [f"proj-{i:05d}" for i in range(projects)]
     with db.write() as session:
         session.execute(insert(Project), [
@@ -73,7 +74,7 @@ def fill(db: Database, users: int, projects: int, records: int, rng: random.Rand
         session.execute(insert(Member), [{"project_id": p, "username": u} for p, u in members])
     batch = []
     for i in range(records):
-        start = NOW - dt.timedelta(seconds=rng.randrange(90 * 86400))
+        start = NOW - dt.timedelta(seconds=rng.randrange(days * 86400))
         elapsed, gpus = rng.randrange(60, 8 * 3600), rng.choice((0, 1, 1, 2, 4, 8))
         running = i % 5000 == 0
         batch.append({"cluster": "bench", "job_id": str(10_000_000 + i), "account": accounts[i % projects],
@@ -89,7 +90,7 @@ def fill(db: Database, users: int, projects: int, records: int, rng: random.Rand
         with db.write() as session:
             session.execute(insert(UsageRecord), batch)
     with db.write() as session:  # the daily rollup, as imports keep it
-        first, last = (NOW - dt.timedelta(days=91)).date(), NOW.date()
+        first, last = (NOW - dt.timedelta(days=days + 1)).date(), NOW.date()
         refresh_days(session, {(a, d) for a in accounts for d in (first, last)})
 
 
