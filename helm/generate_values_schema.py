@@ -37,6 +37,7 @@ CHART_OWNED = {
     ("services", "catalogue", "bind_url"): "a fixed port inside the pod",
     ("services", "workshops", "bind_url"): "a fixed port inside the pod",
     ("services", "dashboards", "bind_url"): "a fixed port inside the pod",
+    ("services", "announcements", "bind_url"): "a fixed port inside the pod",
     ("hub", "admin_users"): "none; with OIDC login the admins are the members of auth.admin_groups",
 }
 POSTGRES_URL = r"^postgresql(\+(psycopg|psycopg2))?://[^:@/\s]+@[^@\s]+$"

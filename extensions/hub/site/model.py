@@ -129,6 +129,9 @@ class Databases(Section):
         "sqlite:///{state_dir}/dashboards.sqlite",
         description="SQLAlchemy URL of the published dashboards, guest links and access log; {state_dir} is "
         "expanded.")
+    announcements: str = Field(
+        "sqlite:///{state_dir}/announcements.sqlite",
+        description="SQLAlchemy URL of the admins' announcements; {state_dir} is expanded.")
     catalogue: str = Field(
         "sqlite:///{state_dir}/catalogue.sqlite",
         description="SQLAlchemy URL of the catalogue's access requests and audit trail; {state_dir} is expanded. "
@@ -466,6 +469,19 @@ class DashboardsSettings(Section):
         return self
 
 
+class AnnouncementsSettings(Section):
+    """Messages from the site's admins on the hub's pages and in JupyterLab (docs/announcements.md)."""
+
+    enabled: bool = Field(True, description="Run the announcements service (below "
+                          "/services/factoryhub-announcements/): admins post, users see what is meant for them.")
+    bind_url: ServiceBindURL = Field(
+        "http://127.0.0.1:0", description="Where the service listens (the hub proxies to it); port 0: a free "
+        "port chosen when the hub starts.")
+    cache_seconds: float = Field(
+        30, ge=0, le=3600, description="How long a user's groups and a project's members are kept before the hub and "
+        "the quota service are asked again (a new group member sees a group's announcement at most this late).")
+
+
 class Services(Section):
     """Hub-managed services."""
 
@@ -474,6 +490,8 @@ class Services(Section):
     catalogue: CatalogueSettings = Field(CatalogueSettings(), description="Datasets and models, with lawful access.")
     workshops: WorkshopsSettings = Field(WorkshopsSettings(), description="Training workshops in one action.")
     dashboards: DashboardsSettings = Field(DashboardsSettings(), description="Voila dashboards shown to guests.")
+    announcements: AnnouncementsSettings = Field(AnnouncementsSettings(), description="Admins' messages to "
+                                                 "everyone, a group or a project.")
 
 
 class Site(Section):

@@ -76,7 +76,8 @@ the paths of mounted files). values.schema.json refuses those keys in values.sit
     "quota" (dict "bind_url" "http://127.0.0.1:10101")
     "catalogue" (dict "bind_url" "http://127.0.0.1:10102")
     "workshops" (dict "bind_url" "http://127.0.0.1:10103")
-    "dashboards" (dict "bind_url" "http://127.0.0.1:10104")) -}}
+    "dashboards" (dict "bind_url" "http://127.0.0.1:10104")
+    "announcements" (dict "bind_url" "http://127.0.0.1:10105")) -}}
 {{- toYaml (mergeOverwrite $site $owned) -}}
 {{- end -}}
 
