@@ -98,6 +98,11 @@ class HubSettings(Section):
         default_factory=list,
         description="Further usernames never allowed to log in or run sessions, e.g. service accounts above "
         "min_uid [factoryhub, backup-svc]. root, nobody and the hub's own user are always refused.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="How the hub and the services it starts write their logs: text (JupyterHub's lines) or "
+        "json (one JSON object per line: time, level, logger, message and, where known, request_id, method, path, "
+        "status, duration_ms, user; for a log shipper). Either way every response carries an X-Request-Id header "
+        "and every error its request id, for users to quote to support (docs/logs.md).")
 
     @field_validator("bind_url", "hub_bind_url", "public_url", "hub_connect_url")
     @classmethod
