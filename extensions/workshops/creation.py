@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from factoryhub.restclient import RemoteError, segment
 from factoryhub.spawners.slurm.client import SlurmError
+from factoryhub.spawners.slurm.hostlist import expand_hostlist
 
 from . import records
 from .models import JoinCode, Workshop, WorkshopState
 from .parts import Parts
-from .plan import available_budget_hours, expand_hostlist, maintenance_conflicts, names, new_codes
+from .plan import available_budget_hours, maintenance_conflicts, names, new_codes
 from .schemas import WorkshopCreate
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,11 @@ what these functions decide (tests call them directly).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from factoryhub.spawners.slurm.cluster import Reservation
 
 ACTIVE_BEFORE_START = dt.timedelta(minutes=15)  # participants may start a little early (docs/workshops.md)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"  # no 0/O, 1/l/I
@@ -45,74 +46,19 @@ def available_budget_hours(project_remaining_hours: float, other_workshop_budget
     return project_remaining_hours - sum(other_workshop_budgets)
 
 
-# --- Slurm hostlists and reservations ------------------------------------------------------
-_RANGE = re.compile(r"^(?P<prefix>[^\[\]]*)\[(?P<ranges>[0-9,\-]+)\](?P<suffix>[^\[\]]*)$")
-MAX_HOSTS = 10_000  # more than any site's nodes: a list naming more is a mistake, not a reservation
+# --- Slurm reservations -----------------------------------------------------------------------
+# Host lists and scontrol's reservation records are read by the compute layer (one home:
+# factoryhub.spawners.slurm.hostlist and .cluster); workshops only decide on them.
 
 
-def expand_hostlist(text: str) -> set[str]:
-    """'gpu[01-03,07],cpu1' -> {'gpu01', 'gpu02', 'gpu03', 'gpu07', 'cpu1'} (one bracket per name);
-    ValueError when it names more than MAX_HOSTS nodes (before expanding them)."""
-    hosts: set[str] = set()
-    for item in re.split(r",(?![^\[]*\])", text.strip()):
-        if not item or item == "(null)":
-            continue
-        match = _RANGE.match(item)
-        if not match:
-            hosts.add(item)
-            continue
-        for part in match["ranges"].split(","):
-            first, dash, last = part.partition("-")
-            if not first.isdigit() or (dash and not last.isdigit()):
-                raise ValueError(f"{item!r} is not a Slurm host range")
-            width = len(first)
-            if int(last or first) - int(first) + len(hosts) >= MAX_HOSTS:
-                raise ValueError(f"names more than {MAX_HOSTS} nodes")
-            for number in range(int(first), int(last or first) + 1):
-                hosts.add(f"{match['prefix']}{number:0{width}d}{match['suffix']}")
-    return hosts
-
-
-@dataclass(frozen=True)
-class ReservationRecord:
-    """A reservation as ``scontrol --oneliner show reservation`` prints it."""
-    name: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    nodes: frozenset[str]
-    flags: frozenset[str]
-
-    @property
-    def is_maintenance(self) -> bool:
-        return "MAINT" in self.flags
-
-
-def parse_slurm_time(text: str, zone: dt.tzinfo) -> dt.datetime:
-    """scontrol's '2026-12-04T10:00:00' (the controller's local time) as an aware UTC datetime."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=zone).astimezone(dt.UTC)
-
-
-def parse_reservations(text: str, zone: dt.tzinfo) -> list[ReservationRecord]:
-    """``scontrol --oneliner show reservation`` -> records (unparseable lines are skipped)."""
-    found = []
-    for line in text.splitlines():
-        fields = dict(item.split("=", 1) for item in line.split() if "=" in item)
-        try:
-            found.append(ReservationRecord(
-                fields["ReservationName"], parse_slurm_time(fields["StartTime"], zone),
-                parse_slurm_time(fields["EndTime"], zone), frozenset(expand_hostlist(fields.get("Nodes", ""))),
-                frozenset(f for f in fields.get("Flags", "").split(",") if f)))
-        except (KeyError, ValueError):
-            continue
-    return found
-
-
-def maintenance_conflicts(reservations: Sequence[ReservationRecord], starts_at: dt.datetime, ends_at: dt.datetime,
-                          nodes: set[str]) -> list[ReservationRecord]:
+def maintenance_conflicts(reservations: Sequence[Reservation], starts_at: dt.datetime, ends_at: dt.datetime,
+                          nodes: set[str]) -> list[Reservation]:
     """Maintenance reservations overlapping the window on the workshop's nodes (any node, when it
-    reserves none: its sessions may land anywhere)."""
-    return [r for r in reservations if r.is_maintenance and r.starts_at < ends_at and starts_at < r.ends_at
-            and (not nodes or not r.nodes or nodes & r.nodes)]
+    reserves none: its sessions may land anywhere; every node, when a reservation's host list was
+    unreadable)."""
+    return [r for r in reservations if r.is_maintenance and r.starts_at is not None and r.ends_at is not None
+            and r.starts_at < ends_at and starts_at < r.ends_at
+            and (not nodes or r.nodes is None or not r.nodes or nodes & r.nodes)]
 
 
 def slurm_time(moment: dt.datetime, zone: dt.tzinfo) -> str:

@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from factoryhub.spawners.slurm import jobscript
+from factoryhub.spawners.slurm.hostlist import expand_hostlist
 from factoryhub.webservice import WholeNumber
-
-from .plan import expand_hostlist
 
 WORKSHOP_ID = r"^[a-z0-9][a-z0-9-]{2,39}$"
 SLURM_ACCOUNT = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"

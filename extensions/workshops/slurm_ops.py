@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
+from factoryhub.spawners.slurm.cluster import Reservation, parse_reservations
 from factoryhub.spawners.slurm.queue import parse_job
 
-from .plan import ReservationRecord, parse_reservations, reservation_create_argv
+from .plan import reservation_create_argv
 
 
 def _local_zone() -> dt.tzinfo:
@@ -70,7 +71,7 @@ class TrainingSlurm:
             if "Invalid reservation name" not in err.stderr and "not found" not in err.stderr.lower():
                 raise
 
-    async def reservations(self) -> list[ReservationRecord]:
+    async def reservations(self) -> list[Reservation]:
         return parse_reservations(await self.client.reservations(), self.zone)
 
     async def jobs_of(self, account: str) -> list[dict]:

@@ -10,8 +10,8 @@ import datetime as dt
 from factoryhub.restclient import RemoteError
 from factoryhub.servicedb import Database
 from factoryhub.spawners.slurm.client import SlurmError
+from factoryhub.spawners.slurm.cluster import Reservation
 from factoryhub.workshops.parts import Parts, Pool, ProfileInfo
-from factoryhub.workshops.plan import ReservationRecord
 from factoryhub.workshops.service import MIGRATIONS
 
 NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
@@ -24,7 +24,7 @@ class FakeSlurm:
         self.accounts: dict[str, str] = {"trainers-proj": "root"}
         self.associations: set[tuple[str, str]] = set()
         self.made_reservations: dict[str, dict] = {}
-        self.maintenance: list[ReservationRecord] = []
+        self.maintenance: list[Reservation] = []
         self.jobs: list[dict] = []
         self.fail_on: set[str] = set()
         self.calls: list[tuple] = []

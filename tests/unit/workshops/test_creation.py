@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
+from factoryhub.spawners.slurm.cluster import Reservation
 from factoryhub.workshops import creation
 from factoryhub.workshops.models import JoinCode, Workshop, WorkshopState
-from factoryhub.workshops.plan import ReservationRecord
 from factoryhub.workshops.schemas import WorkshopCreate
 
 from .fakes import NOW, make_parts
@@ -94,8 +94,9 @@ async def test_a_budget_beyond_the_trainers_project_is_refused_before_anything_i
 
 async def test_a_window_overlapping_maintenance_is_refused(tmp_path):
     parts, slurm, hub, quota = make_parts(tmp_path)
-    slurm.maintenance.append(ReservationRecord("maint-dec", NOW + dt.timedelta(hours=4), NOW + dt.timedelta(hours=8),
-                                               frozenset({"node1"}), frozenset({"MAINT", "IGNORE_JOBS"})))
+    slurm.maintenance.append(Reservation("maint-dec", "INACTIVE", starts_at=NOW + dt.timedelta(hours=4),
+                                         ends_at=NOW + dt.timedelta(hours=8), nodes=frozenset({"node1"}),
+                                         flags=frozenset({"MAINT", "IGNORE_JOBS"})))
     with pytest.raises(creation.Refused) as refused:
         await creation.create(parts, request(), "tina", is_admin=False)
     assert refused.value.status == 409 and "maint-dec" in refused.value.message

@@ -6,25 +6,12 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
+from factoryhub.spawners.slurm.cluster import Reservation
 from factoryhub.workshops import plan
 from factoryhub.workshops.schemas import WorkshopCreate
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-
-
-def test_hostlists_expand_ranges_lists_and_plain_names():
-    assert plan.expand_hostlist("gpu[01-03,07],cpu1") == {"gpu01", "gpu02", "gpu03", "gpu07", "cpu1"}
-    with pytest.raises(ValueError, match="more than"):  # refused before a billion names are made
-        plan.expand_hostlist("gpu[0-999999999]")
-    assert plan.expand_hostlist("") == set() and plan.expand_hostlist("(null)") == set()
-
-
-def test_reservations_parse_in_the_controllers_zone():
-    text = ("ReservationName=maint StartTime=2026-12-04T11:00:00 EndTime=2026-12-04T12:00:00 Duration=01:00:00 "
-            "Nodes=node[1-2] NodeCnt=2 Flags=MAINT,IGNORE_JOBS Users=root\nnot a record\n")
-    [record] = plan.parse_reservations(text, dt.timezone(dt.timedelta(hours=1)))
-    assert record.starts_at == T0 and record.nodes == {"node1", "node2"} and record.is_maintenance
 
 
 @pytest.mark.parametrize("window, nodes, clash", [
@@ -34,10 +21,18 @@ def test_reservations_parse_in_the_controllers_zone():
     ((T0, T0 + dt.timedelta(hours=2)), set(), True),        # no reservation: sessions may land anywhere
 ])
 def test_maintenance_clashes(window, nodes, clash):
-    maint = plan.ReservationRecord("maint", T0 + dt.timedelta(hours=1), T0 + dt.timedelta(hours=3),
-                                   frozenset({"node1"}), frozenset({"MAINT"}))
-    other = plan.ReservationRecord("course", T0, T0 + dt.timedelta(hours=3), frozenset({"node1"}), frozenset())
-    assert bool(plan.maintenance_conflicts([maint, other], *window, nodes)) is clash
+    maint = Reservation("maint", "INACTIVE", starts_at=T0 + dt.timedelta(hours=1), ends_at=T0 + dt.timedelta(hours=3),
+                        nodes=frozenset({"node1"}), flags=frozenset({"MAINT"}))
+    other = Reservation("course", "ACTIVE", starts_at=T0, ends_at=T0 + dt.timedelta(hours=3),
+                        nodes=frozenset({"node1"}))
+    undated = Reservation("undated", "INACTIVE", nodes=frozenset({"node1"}), flags=frozenset({"MAINT"}))
+    assert bool(plan.maintenance_conflicts([maint, other, undated], *window, nodes)) is clash
+
+
+def test_a_maintenance_whose_hosts_were_unreadable_clashes_with_every_node():
+    unreadable = Reservation("maint", "INACTIVE", starts_at=T0, ends_at=T0 + dt.timedelta(hours=1), nodes=None,
+                             flags=frozenset({"MAINT"}))
+    assert plan.maintenance_conflicts([unreadable], T0, T0 + dt.timedelta(hours=2), {"node9"}) == [unreadable]
 
 
 def test_the_reservation_argv_is_whole_nodes_for_the_account_in_local_time():
