@@ -14,6 +14,7 @@ from typing import Protocol
 
 class Targeted(Protocol):
     """What the decisions read of an announcement (models.Announcement has it)."""
+    id: int
     level: str
     starts_at: dt.datetime
     ends_at: dt.datetime
@@ -56,6 +57,7 @@ def projects_named(announcements: Iterable[Targeted]) -> set[str]:
 
 
 def for_reader(announcements: Iterable[Targeted], reader: Reader, now: dt.datetime) -> list:
-    """The current announcements that reach ``reader``: warnings first, then the newest first."""
+    """The current announcements that reach ``reader``: warnings first, then the newest first (the latest
+    start, then the latest posted)."""
     shown = [a for a in announcements if state(a, now) == "current" and reaches(a, reader)]
-    return sorted(shown, key=lambda a: (a.level != "warning", -a.starts_at.timestamp()))
+    return sorted(shown, key=lambda a: (a.level != "warning", -a.starts_at.timestamp(), -a.id))

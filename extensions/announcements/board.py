@@ -79,19 +79,24 @@ def live(db: Database, now: dt.datetime) -> list[Announcement]:
             Announcement.withdrawn_at.is_(None), Announcement.starts_at <= now, Announcement.ends_at > now)))
 
 
+def _time(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def model(announcement: Announcement, now: dt.datetime) -> dict:
     """An announcement as the API shows it to admins."""
     return {"id": announcement.id, "level": announcement.level, "title": announcement.title,
-            "text": announcement.text, "starts_at": announcement.starts_at, "ends_at": announcement.ends_at,
-            "audience": announcement.audience,
+            "text": announcement.text, "starts_at": _time(announcement.starts_at),
+            "ends_at": _time(announcement.ends_at), "audience": announcement.audience,
             "group": announcement.audience_name if announcement.audience == "group" else None,
             "project": announcement.audience_name if announcement.audience == "project" else None,
             "state": state(announcement, now), "created_by": announcement.created_by,
-            "created_at": announcement.created_at, "withdrawn_at": announcement.withdrawn_at,
+            "created_at": _time(announcement.created_at), "withdrawn_at": _time(announcement.withdrawn_at),
             "withdrawn_by": announcement.withdrawn_by or None}
 
 
 def notice(announcement: Announcement) -> dict:
     """An announcement as its readers get it (no audience, no authors)."""
     return {"id": announcement.id, "level": announcement.level, "title": announcement.title,
-            "text": announcement.text, "starts_at": announcement.starts_at, "ends_at": announcement.ends_at}
+            "text": announcement.text, "starts_at": _time(announcement.starts_at),
+            "ends_at": _time(announcement.ends_at)}

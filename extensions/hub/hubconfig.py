@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .announcements_wiring import READER_TOKEN_FILE as ANNOUNCEMENTS_READER_TOKEN_FILE
+from .announcements_wiring import configure_announcements
 from .catalogue_wiring import configure_catalogue
 from .dashboards_wiring import LOGIN_TOKEN_FILE as DASHBOARD_LOGIN_TOKEN_FILE
 from .dashboards_wiring import configure_dashboards
@@ -124,7 +126,10 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     workshop_scopes = configure_workshops(c, loaded, quota_api, sessions_token(loaded.state_dir, LOGIN_TOKEN_FILE))
     dashboard_scopes = configure_dashboards(c, loaded, sessions_token(loaded.state_dir, DASHBOARD_LOGIN_TOKEN_FILE),
                                             spawner_name(loaded))
-    user_scopes = [*quota_scopes, *configure_catalogue(c, loaded), *workshop_scopes, *dashboard_scopes]
+    announcement_scopes = configure_announcements(c, loaded, quota_api,
+                                                  sessions_token(loaded.state_dir, ANNOUNCEMENTS_READER_TOKEN_FILE))
+    user_scopes = [*quota_scopes, *configure_catalogue(c, loaded), *workshop_scopes, *dashboard_scopes,
+                   *announcement_scopes]
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
                                     "site's services (own allocations, the catalogue)",
                                     "scopes": ["self", *user_scopes]})

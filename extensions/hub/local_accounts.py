@@ -15,6 +15,7 @@ from pathlib import Path
 from jupyterhub.auth import Authenticator
 from traitlets import Dict, Unicode
 
+from .announcements_feed import AnnouncementsFeedMixin
 from .guest_login import GuestLoginMixin
 from .system_accounts import AccountPolicyConfig
 from .workshop_login import WorkshopLoginMixin
@@ -36,7 +37,8 @@ def ensure_credentials(state_dir: Path, names: list[str]) -> dict[str, str]:
     return creds
 
 
-class LocalAccountsAuthenticator(WorkshopLoginMixin, GuestLoginMixin, AccountPolicyConfig, Authenticator):
+class LocalAccountsAuthenticator(WorkshopLoginMixin, GuestLoginMixin, AnnouncementsFeedMixin,
+                                 AccountPolicyConfig, Authenticator):
     """Password login against the generated local credentials."""
 
     passwords = Dict(

@@ -37,6 +37,7 @@ from oauthenticator.oauth2 import OAuthCallbackHandler, OAuthLogoutHandler
 from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 
+from .announcements_feed import AnnouncementsFeedMixin
 from .guest_login import GuestLoginMixin
 from .system_accounts import AccountPolicyConfig, refusal_message
 from .workshop_login import WorkshopLoginMixin
@@ -208,7 +209,8 @@ class FactoryHubLogoutHandler(OAuthLogoutHandler):
             self.db.commit()
 
 
-class FactoryHubOIDCAuthenticator(WorkshopLoginMixin, GuestLoginMixin, AccountPolicyConfig, GenericOAuthenticator):
+class FactoryHubOIDCAuthenticator(WorkshopLoginMixin, GuestLoginMixin, AnnouncementsFeedMixin,
+                                  AccountPolicyConfig, GenericOAuthenticator):
     """Institutional login: claims to a Unix username, groups and roles; system accounts refused."""
 
     callback_handler = FactoryHubCallbackHandler
