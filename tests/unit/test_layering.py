@@ -34,6 +34,7 @@ SOURCES = {
     "extensions/catalogue": "factoryhub.catalogue",
     "extensions/workshops": "factoryhub.workshops",
     "extensions/dashboards": "factoryhub.dashboards",
+    "extensions/announcements": "factoryhub.announcements",
     "extensions/ai_act": "factoryhub.ai_act",
     "extensions/lab/factoryhub_lab": "factoryhub_lab",
 }
@@ -46,22 +47,24 @@ LAYERS = {
     "catalogue": "factoryhub.catalogue",
     "workshops": "factoryhub.workshops",
     "dashboards": "factoryhub.dashboards",
+    "announcements": "factoryhub.announcements",
     "ai_act": "factoryhub.ai_act",
     "lab": "factoryhub_lab",
 }
 
 # layer -> the layers it must not import, and why (shown with every violation)
 FORBIDDEN = {
-    "spawners": ({"quota", "catalogue", "workshops", "dashboards"},
+    "spawners": ({"quota", "catalogue", "workshops", "dashboards", "announcements"},
                  "the compute layer knows the services only through their REST contracts"),
-    "quota": ({"catalogue", "workshops", "dashboards"}, "services never import each other"),
-    "catalogue": ({"quota", "workshops", "dashboards"}, "services never import each other"),
-    "workshops": ({"quota", "catalogue", "dashboards"}, "services never import each other"),
-    "dashboards": ({"quota", "catalogue", "workshops"}, "services never import each other"),
+    "quota": ({"catalogue", "workshops", "dashboards", "announcements"}, "services never import each other"),
+    "catalogue": ({"quota", "workshops", "dashboards", "announcements"}, "services never import each other"),
+    "workshops": ({"quota", "catalogue", "dashboards", "announcements"}, "services never import each other"),
+    "dashboards": ({"quota", "catalogue", "workshops", "announcements"}, "services never import each other"),
+    "announcements": ({"quota", "catalogue", "workshops", "dashboards"}, "services never import each other"),
     # the AI-Act record's pure core: a service may call it; it calls none of them
-    "ai_act": ({"spawners", "quota", "catalogue", "workshops", "dashboards"},
+    "ai_act": ({"spawners", "quota", "catalogue", "workshops", "dashboards", "announcements"},
                "the AI-Act record is pure decision logic a service calls; it imports no service"),
-    "lab": ({"core", "spawners", "quota", "catalogue", "workshops", "dashboards", "ai_act"},
+    "lab": ({"core", "spawners", "quota", "catalogue", "workshops", "dashboards", "announcements", "ai_act"},
             "the user-side distribution is installed without the hub; it talks to the services over REST"),
 }
 
