@@ -20,13 +20,14 @@ DISCLAIMER = (
     "is not legal advice.** It was produced from a guided questionnaire that simplifies the Regulation; the "
     "project remains responsible for its assessment and should seek legal advice where an obligation is unclear.")
 REGULATION_URL = "https://eur-lex.europa.eu/eli/reg/2024/1689/oj"
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~!#])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]|~!#])")
 _LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])", re.M)
 
 
 def escape(text: str) -> str:
     """Project-written text as literal Markdown: formatting characters and HTML escaped, lines kept."""
-    text = _SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # no HTML, no autolinks
+    text = _SPECIAL.sub(r"\\\1", text)
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
