@@ -21,6 +21,7 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
+from factoryhub.request_logs import app_settings
 from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
 from factoryhub.webservice import TemplateLoader
@@ -124,7 +125,7 @@ class CatalogueService(Application):
                                site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
                                catalogue_title=self.title, catalogue_description=self.catalogue_description,
                                publisher_name=self.publisher_name, publisher_url=self.publisher_url,
-                               public_export=self.public_export, public_url=self.public_url)
+                               public_export=self.public_export, public_url=self.public_url, **app_settings())
 
     def setup(self) -> None:
         if not self.catalogue_dir:

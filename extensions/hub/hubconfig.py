@@ -17,6 +17,13 @@ from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure
 from .oidc_wiring import configure_oidc
 from .proxy import HubFirstProxy
 from .quota_wiring import configure_quota, sessions_token
+from .request_logs import (
+    LOG_FORMAT_VARIABLE,
+    RequestIdTransform,
+    hub_log_request,
+    hub_logging_config,
+    template_request_id,
+)
 from .site import LoadedSite
 from .workshops_wiring import LOGIN_TOKEN_FILE, configure_workshops
 
@@ -56,6 +63,7 @@ def configure(c, loaded: LoadedSite) -> None:
     _configure_auth(c, loaded)
     _configure_sessions(c, loaded)
     _configure_services(c, loaded)
+    _configure_logs(c, loaded.site.hub.log_format)
 
 
 def _configure_auth(c, loaded: LoadedSite) -> None:
@@ -153,6 +161,18 @@ def _configure_services(c, loaded: LoadedSite) -> None:
     report = activity_interval_seconds(culler.timeout_minutes * 60)
     c.Spawner.environment.update({"JUPYTERHUB_ACTIVITY_INTERVAL": str(report),
                                   "FACTORYHUB_GPU_SAMPLE_SECONDS": str(report)})
+
+
+def _configure_logs(c, log_format: str) -> None:
+    """Request ids on every hub response, error and page (request_logs.py); the site's log format for
+    the hub and, through their environment, every service it starts (after all are configured)."""
+    c.JupyterHub.tornado_settings.update({"transforms": [RequestIdTransform], "log_function": hub_log_request})
+    c.JupyterHub.template_vars["factoryhub_request_id"] = template_request_id  # error.html shows it
+    c.JupyterHub.logging_config = hub_logging_config(log_format)
+    services = c.JupyterHub.services  # appended to: a LazyConfigValue, whose get_value lists the same dicts
+    for service in services.get_value([]) if hasattr(services, "get_value") else services:
+        if "command" in service:
+            service.setdefault("environment", {})[LOG_FORMAT_VARIABLE] = log_format
 
 
 def spawner_name(loaded: LoadedSite) -> str:

@@ -16,6 +16,8 @@ import signal
 import threading
 import time
 
+from .request_logs import LOG_FORMAT_VARIABLE, configure_service_logging
+
 log = logging.getLogger(__name__)
 
 
@@ -42,9 +44,10 @@ LOG_FORMAT = "[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"
 
 
 def run_service(service) -> None:
-    """A managed service's whole life: its log format, ending with its hub, ``service.serve()``
-    until the hub stops it (SIGINT first, hence KeyboardInterrupt). Other exceptions leave."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    """A managed service's whole life: its log format (text, or JSON lines when the hub sets
+    FACTORYHUB_LOG_FORMAT=json), ending with its hub, ``service.serve()`` until the hub stops it
+    (SIGINT first, hence KeyboardInterrupt). Other exceptions leave."""
+    configure_service_logging(os.environ.get(LOG_FORMAT_VARIABLE, "text"), service.log, LOG_FORMAT)
     exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
     try:
         asyncio.run(service.serve())

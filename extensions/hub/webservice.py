@@ -2,7 +2,7 @@
 
 Authentication is JupyterHub's (tokens for programs, HubOAuth cookies for browsers);
 authorization is by the scopes in the caller's identity. Every error below a service's API
-prefix is JSON ``{"status", "field", "message"}`` (401 without a valid identity, 405 with
+prefix is JSON ``{"status", "field", "message", "request_id"}`` (401 without a valid identity, 405 with
 ``Allow``, 404 for paths no route serves: :func:`api_catch_all`); pages render in
 JupyterHub's look and log in through the hub. Query parameters are read in one place
 (:class:`JsonHandler`'s ``bounded``/``flag``/``choice``/``text``): each at most once, whole
@@ -21,7 +21,9 @@ from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuthenticated
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
-from tornado import template, web
+from tornado import escape, template, web
+
+from .request_logs import request_id
 
 AUTH_REQUIRED = "authentication required (a JupyterHub token or the hub's login)"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -61,7 +63,7 @@ def allowed_methods(handler: web.RequestHandler) -> list[str]:
 
 
 class JsonErrors(web.RequestHandler):
-    """Errors as JSON ``{"status", "message", "field"}``; a 405 names the allowed methods."""
+    """Errors as JSON ``{"status", "message", "field", "request_id"}``; a 405 names the allowed methods."""
 
     service_label = "the service"  # says whose internal error it was
 
@@ -78,7 +80,8 @@ class JsonErrors(web.RequestHandler):
         if status_code == 401:
             self.set_header("WWW-Authenticate", 'token realm="JupyterHub"')
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"status": status_code, "message": message, "field": getattr(err, "field", None)}))
+        self.finish(json.dumps({"status": status_code, "message": message, "field": getattr(err, "field", None),
+                                "request_id": request_id(self.request)}))
 
 
 class ApiNotFound(JsonErrors):
@@ -251,9 +254,14 @@ class PageHandler(JsonHandler):
         return super(JsonHandler, self).get_login_url()
 
     def write_error(self, status_code, **kwargs):
+        """A plain error page that names the request's id (for the user to quote to support)."""
         if status_code == 405:
             self.set_header("Allow", ", ".join(allowed_methods(self)))
-        web.RequestHandler.write_error(self, status_code, **kwargs)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        title = escape.xhtml_escape(f"{status_code}: {self._reason}")
+        rid = escape.xhtml_escape(request_id(self.request))
+        self.finish(f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+                    f'<p class="request-id">Request id: <code>{rid}</code></p></body></html>')
 
     def page_values(self) -> dict:
         """Values every page of the service renders with (extend in subclasses)."""

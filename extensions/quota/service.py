@@ -22,6 +22,7 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
+from factoryhub.request_logs import app_settings
 from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
@@ -72,7 +73,7 @@ class QuotaService(Application):
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True,
                                on_allocation_change=self.allocation_changed, run_import=self.import_now,
                                service_prefix=prefix, site_name=self.site_name,
-                               template_loader=TemplateLoader(pages.TEMPLATES))
+                               template_loader=TemplateLoader(pages.TEMPLATES), **app_settings())
 
     # --- Slurm limits ------------------------------------------------------------------
     def allocation_changed(self, account: str) -> None:

@@ -19,6 +19,7 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
+from factoryhub.request_logs import app_settings
 from factoryhub.restclient import RestClient
 from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
@@ -85,7 +86,7 @@ class WorkshopsService(Application):
                     *pages.routes(prefix, parts), metrics_route(prefix)]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True, service_prefix=prefix,
                                site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
-                               public_url=self.public_url)
+                               public_url=self.public_url, **app_settings())
 
     async def expire_loop(self, parts: Parts) -> None:
         """End every workshop whose end has come; one that fails part-way is retried next time."""
