@@ -206,7 +206,7 @@ def _strays(answers: Mapping[str, str], path, pending: Question | None, q: Quest
     strays = [question.id for question in q.questions if question.id in answers and question.id not in asked]
     if strays:
         why = (f"{pending.id}, unanswered, decides first whether it is asked" if pending
-               else "the earlier answers do not lead to it; remove it (prune())")
+               else "the earlier answers do not lead to it; remove it")
         raise IrrelevantAnswer(strays[0], f"answered, but {why}")
 
 

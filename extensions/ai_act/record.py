@@ -23,7 +23,8 @@ from .assessment import KEY, Assessment
 from .markdown import to_markdown
 from .questionnaire import Question, assess, next_question, walk
 
-__all__ = ["DatasetUse", "ModelProduced", "ProjectRecord", "RecordError", "from_json", "to_json", "to_markdown"]
+__all__ = ["DatasetUse", "ModelProduced", "ProjectRecord", "RecordError", "from_json", "parse_record", "revise",
+           "to_json", "to_markdown"]
 
 # The catalogue's formats (factoryhub.catalogue.entries.ENTRY_ID, entry.schema.json's spdx and access);
 # a unit test holds them equal, since this package may not import the catalogue service.
@@ -143,8 +144,29 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
         reason = {"extra_forbidden": "unknown field", "missing": "required",
                   "string_pattern_mismatch": "has characters or a length that are not allowed"}.get(
             problem["type"], re.sub(r"^Value error, ", "", problem["msg"]))
+        if problem["type"] in ("too_short", "string_too_short") and isinstance(problem.get("input"), str):
+            reason = f"at least {problem['ctx']['min_length']} characters"
+        if not problem["loc"] and (named := re.fullmatch(r"(\w+): (.*)", reason, re.S)):  # the record's cross-checks
+            field, reason = named.groups()
         found.append((field, reason))
     return found
+
+
+def parse_record(data: object) -> ProjectRecord:
+    """A record from Python data (a decoded request body, a database row's JSON); :class:`RecordError` on any
+    problem. The assessment may be left out: it is computed from the answers."""
+    try:
+        return ProjectRecord.model_validate(data)
+    except ValidationError as err:
+        raise RecordError(_problems(err)) from None
+
+
+def revise(record: ProjectRecord, **changes) -> ProjectRecord:
+    """The record with ``changes`` applied and validated again, its assessment recomputed from the answers
+    (``model_copy(update=...)`` would skip both)."""
+    if "assessment" in changes:
+        raise RecordError([("assessment", "follows from the answers; change the answers instead")])
+    return parse_record({**record.model_dump(exclude={"assessment"}), **changes})
 
 
 def to_json(record: ProjectRecord) -> str:
