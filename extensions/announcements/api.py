@@ -8,6 +8,7 @@ identity, for its home and spawn pages). Errors are JSON ``{"status", "field", "
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
@@ -16,6 +17,7 @@ from . import board
 from .parts import Parts
 from .schemas import AnnouncementCreate
 
+log = logging.getLogger(__name__)
 ADMIN, READ_ANY = "custom:announcements:admin", "custom:announcements:read-any"
 API = "api/v1"
 USER_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,254}"
@@ -63,7 +65,7 @@ class AnnouncementsHandler(ApiHandler):
         now = self.parts.clock()
         with refusals_as_api_errors():
             made = board.post(self.parts.db, body, self.actor, now)
-        self.log.info("Announcement %d (%s, for %s %s) posted by %s", made.id, made.level, made.audience,
+        log.info("Announcement %d (%s, for %s %s) posted by %s", made.id, made.level, made.audience,
                       made.audience_name, self.actor)
         self.answer(board.model(made, now), 201)
 
@@ -82,7 +84,7 @@ class AnnouncementHandler(ApiHandler):
         self.require_admin()
         with refusals_as_api_errors():
             board.withdraw(self.parts.db, int(announcement_id), self.actor, self.parts.clock())
-        self.log.info("Announcement %s withdrawn by %s", announcement_id, self.actor)
+        log.info("Announcement %s withdrawn by %s", announcement_id, self.actor)
         self.set_status(204)
         self.finish()
 
