@@ -1,0 +1,54 @@
+"""Announcements in a real browser (issue 18, point 3): a group's announcement is on its member's home page
+and not on anyone else's; a project's on its member's spawn page; a text with markup is shown as text."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.harness.announcements import GROUP, announcements_hub, post, prepare_audiences
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    with announcements_hub(tmp_path_factory.mktemp("announcements-browser")) as hub:
+        hub.audiences = prepare_audiences(hub)
+        admin = hub.audiences["headers"]["admin"]
+        post(hub, admin, title="Welcome to the AI Factory", text="Everyone sees this.")
+        post(hub, admin, title="GPU users: drivers updated", text="<b>CUDA 12.6</b> from Monday.", audience="group",
+             group=GROUP, level="warning")
+        post(hub, admin, title="Project storage moves", text="Your project's files move on Friday.",
+             audience="project", project=hub.audiences["project"])
+        yield hub
+
+
+def log_in(hub, page, name: str, path: str = "/hub/home") -> None:
+    page.goto(f"{hub.url}/hub/login?next={path}")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(hub.credentials()[name])
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_group_announcement_is_on_its_members_home_page_only(hub, page, browser, screenshot):
+    log_in(hub, page, "researcher")
+    banners = page.locator("#factoryhub-announcements")
+    warning = banners.get_by_role("alert")
+    expect(warning).to_contain_text("GPU users: drivers updated")
+    expect(warning).to_contain_text("<b>CUDA 12.6</b> from Monday.")  # as text, not markup
+    expect(banners.locator("b")).to_have_count(0)
+    expect(banners.get_by_role("status")).to_have_text("Welcome to the AI Factory — Everyone sees this.")
+    expect(banners).not_to_contain_text("Project storage moves")
+    screenshot("announcements-group-member")
+
+    other = browser.new_context().new_page()
+    try:
+        log_in(hub, other, "student", "/hub/spawn")
+        others = other.locator("#factoryhub-announcements")
+        expect(others.get_by_role("status").first).to_be_visible()
+        expect(others).to_contain_text("Project storage moves")  # the student's project, on the spawn page
+        expect(others).to_contain_text("Welcome to the AI Factory")
+        expect(others).not_to_contain_text("GPU users")
+        expect(others.get_by_role("alert")).to_have_count(0)
+    finally:
+        other.context.close()
