@@ -182,17 +182,16 @@ def hub_logging_config(log_format: str) -> dict:
 
 
 def configure_service_logging(log_format: str, app_log: logging.Logger, text_format: str) -> None:
-    """A service process's logging: the root logger (tornado's, the modules') and the service
-    application's own logger write ``text_format`` lines or JSON lines to stderr."""
+    """A service process's logging: one stderr handler at INFO, writing ``text_format`` lines or JSON
+    lines, for every logger (tornado's, the modules' and the service application's own, whose lines
+    traitlets would print in a format of its own and only from WARNING)."""
     if log_format not in FORMATS:
         raise ValueError(f"{LOG_FORMAT_VARIABLE}: {log_format!r} is not one of {', '.join(FORMATS)}")
-    if log_format == "text":
-        logging.basicConfig(level=logging.INFO, format=text_format)
-        return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(text_format))
+    handler.setLevel(logging.INFO)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-    for own in app_log.handlers:
-        own.setFormatter(JsonFormatter())
+    app_log.handlers[:] = []
+    app_log.propagate = True

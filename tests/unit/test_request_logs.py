@@ -120,7 +120,8 @@ async def test_service_error_carries_one_id_in_header_body_and_log_lines(base_ur
 
 async def test_a_sane_incoming_id_is_echoed_and_an_insane_one_replaced(base_url, lines):
     echoed = await fetch(f"{base_url}/refuse", **{HEADER: "support-Case_42.1"})
-    assert echoed.headers[HEADER] == "support-Case_42.1" and json.loads(echoed.body)["request_id"] == "support-Case_42.1"
+    assert echoed.headers[HEADER] == "support-Case_42.1"
+    assert json.loads(echoed.body)["request_id"] == "support-Case_42.1"
     for bad in ("has space", "x" * 65, "a;b"):
         replaced = await fetch(f"{base_url}/refuse", **{HEADER: bad})
         assert replaced.headers[HEADER] != bad and valid_request_id(replaced.headers[HEADER])
@@ -167,3 +168,28 @@ def test_hub_logging_config_only_in_json():
 def test_a_service_refuses_an_unknown_log_format():
     with pytest.raises(ValueError, match="FACTORYHUB_LOG_FORMAT: 'xml' is not one of text, json"):
         configure_service_logging("xml", logging.getLogger("unused"), "%(message)s")
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_service_writes_every_logger_at_info_in_its_format(monkeypatch, log_format):
+    root, app_log = logging.getLogger(), logging.getLogger("SomeService")
+    saved = root.handlers[:], root.level, app_log.handlers[:], app_log.propagate
+    app_log.addHandler(logging.NullHandler())  # traitlets' own handler, printing from WARNING
+    app_log.propagate = False
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    try:
+        configure_service_logging(log_format, app_log, "%(levelname)s %(name)s %(message)s")
+        app_log.info("service on %s", "port 1")
+        logging.getLogger("tornado.access").warning("404 GET /x")
+        logging.getLogger("factoryhub.test").debug("not shown")
+    finally:
+        root.handlers[:], app_log.handlers[:] = saved[0], saved[2]
+        root.setLevel(saved[1])
+        app_log.propagate = saved[3]
+    lines = stream.getvalue().splitlines()
+    if log_format == "json":
+        assert [(json.loads(x)["logger"], json.loads(x)["message"]) for x in lines] == \
+            [("SomeService", "service on port 1"), ("tornado.access", "404 GET /x")]
+    else:
+        assert lines == ["INFO SomeService service on port 1", "WARNING tornado.access 404 GET /x"]
