@@ -3,7 +3,7 @@
 The frontend talks only to this server (same origin, the server's login); the server talks to
 the site's services with its own token. Errors keep the services' JSON shape
 ``{"status", "message", "field"}``; an unreachable service answers 503 with ``available: false``
-(except for workshop messages, which a site without workshops simply does not have).
+(except for workshop messages and announcements, which a site without those services simply does not have).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from .services import CATALOGUE, QUOTA, WORKSHOPS, Answer, ServiceClient
+from .services import ANNOUNCEMENTS, CATALOGUE, QUOTA, WORKSHOPS, Answer, ServiceClient
 from .session import Session
 from .starter import FOLDER as STARTER_FOLDER
 from .starter import copy_starter, starter_source
@@ -119,6 +119,20 @@ class MessagesHandler(FactoryHubHandler):
             self.reply(answer)
 
 
+class AnnouncementsHandler(FactoryHubHandler):
+    """The site's announcements meant for the user now, from the announcements service (docs/announcements.md).
+    A site without that service, or one that does not answer now, has none: ``{"announcements": [],
+    "available": false}``, not an error."""
+
+    @web.authenticated
+    async def get(self):
+        answer = await self.services.call(ANNOUNCEMENTS, "announcements/current", quiet=True)
+        if answer.status in (404, 503):
+            self.finish(json.dumps({"announcements": [], "available": False}))
+        else:
+            self.reply(answer)
+
+
 class StarterHandler(FactoryHubHandler):
     """Copy FactoryHub's starter notebooks into ``~/factoryhub-starter`` (the server's root), never over
     a file the user already has; answers what was copied and what was kept."""
@@ -153,4 +167,5 @@ def setup_handlers(web_app) -> None:
         (url_path_join(base, "catalogue", "entries", ENTRY_ID, "requests"), AccessRequestHandler),
         (url_path_join(base, "starter"), StarterHandler),
         (url_path_join(base, "messages"), MessagesHandler),
+        (url_path_join(base, "announcements"), AnnouncementsHandler),
     ])

@@ -1,4 +1,4 @@
-"""The site's services as seen from a session: the quota, catalogue and workshops REST APIs, called
+"""The site's services as seen from a session: the quota, catalogue, workshops and announcements REST APIs, called
 with the server's own token (which carries only access to them).
 
 Where a service answers is asked of the hub (``GET /hub/api/services/<name>``: its URL and
@@ -25,6 +25,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 log = logging.getLogger(__name__)
 
 QUOTA, CATALOGUE, WORKSHOPS = "factoryhub-quota", "factoryhub-catalogue", "factoryhub-workshops"
+ANNOUNCEMENTS = "factoryhub-announcements"
 
 
 @dataclass(frozen=True)

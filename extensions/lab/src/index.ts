@@ -1,12 +1,14 @@
 /**
  * FactoryHub inside JupyterLab: the project's allocations, the session's walltime, the
- * dataset catalogue and workshop messages, from the site's services through the session's own server.
+ * dataset catalogue, workshop messages and the site's announcements, from the site's services through the
+ * session's own server.
  */
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { listIcon, tableRowsIcon } from '@jupyterlab/ui-components';
 
+import { startAnnouncements } from './announcementNotices';
 import { startBroadcasts } from './broadcasts';
 import { CataloguePanel } from './catalogue';
 import { QuotaPanel } from './quota';
@@ -65,4 +67,13 @@ const broadcasts: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panels, walltime, starter, broadcasts];
+const announcements: JupyterFrontEndPlugin<void> = {
+  id: '@factoryhub/lab:announcements',
+  description: "The site's announcements for the user as notifications, each shown once.",
+  autoStart: true,
+  activate: (app: JupyterFrontEnd) => {
+    void app.restored.then(() => startAnnouncements());  // once the notification area is there
+  }
+};
+
+export default [panels, walltime, starter, broadcasts, announcements];
