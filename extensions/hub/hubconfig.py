@@ -16,7 +16,7 @@ from .dashboards_wiring import configure_dashboards
 from .local_accounts import CREDENTIALS_FILE, LocalAccountsAuthenticator, ensure_credentials
 from .oidc_wiring import configure_oidc
 from .proxy import HubFirstProxy
-from .quota_wiring import configure_quota, sessions_token
+from .quota_wiring import configure_quota, connect_kpi_sources, sessions_token
 from .request_logs import (
     LOG_FORMAT_VARIABLE,
     RequestIdTransform,
@@ -138,6 +138,7 @@ def _configure_services(c, loaded: LoadedSite) -> None:
                                                   sessions_token(loaded.state_dir, ANNOUNCEMENTS_READER_TOKEN_FILE))
     user_scopes = [*quota_scopes, *configure_catalogue(c, loaded), *workshop_scopes, *dashboard_scopes,
                    *announcement_scopes]
+    connect_kpi_sources(c)  # the KPI report asks the services configured above
     c.JupyterHub.load_roles.append({"name": "user", "description": "Standard user privileges, and using the "
                                     "site's services (own allocations, the catalogue)",
                                     "scopes": ["self", *user_scopes]})

@@ -2,9 +2,11 @@
 
 Scopes (custom, defined here): ``custom:quota:read`` reads every project,
 ``custom:quota:admin`` changes projects and allocations (and reads), ``custom:quota:holds``
-places and closes session holds. Every user may reach the service (to read their own
-projects); admins get quota-admin; the hub's spawner acts as the ``factoryhub-sessions``
-service, whose token is generated once into the state directory.
+places and closes session holds, ``custom:kpi:read`` reads the KPI figures other services
+count (the workshops' and the catalogue's ``reports/kpi``). Every user may reach the service (to
+read their own projects); admins get quota-admin; the hub's spawner acts as the
+``factoryhub-sessions`` service, whose token is generated once into the state directory. The
+service's own role reads the KPI figures of the services the hub runs, nothing else.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import socket
 import sys
 from pathlib import Path
 
+from .report_period import KPI_READ
 from .servicedb import DB_URL_VARIABLE
 from .site import LoadedSite
 
@@ -24,6 +27,8 @@ SCOPES = {
     "custom:quota:admin": {"description": "Create and change projects, members and allocations.",
                            "subscopes": ["custom:quota:read"]},
     "custom:quota:holds": {"description": "Hold and settle the budget of sessions (the hub's spawner)."},
+    KPI_READ: {"description": "Read the KPI figures the workshops and catalogue services count (the quota "
+                             "service's KPI report)."},
 }
 
 
@@ -82,3 +87,24 @@ def configure_quota(c, loaded: LoadedSite) -> tuple[list[str], str | None]:
         c.SlurmSessionSpawner.quota_token = sessions_token(state)
         c.SlurmSessionSpawner.unregistered_accounts = quota.unregistered_accounts
     return [access, f"read:services!service={SERVICE}"], api_url
+
+
+def connect_kpi_sources(c) -> None:
+    """Tell the quota service where the services its KPI report asks are, and let its own token read their
+    figures: only the services the hub runs (call it once every service is configured)."""
+    from .catalogue_wiring import SERVICE as CATALOGUE
+    from .workshops_wiring import SERVICE as WORKSHOPS
+
+    services = c.JupyterHub.services  # appended to: a LazyConfigValue, whose get_value lists the same dicts
+    listed = {s["name"]: s for s in (services.get_value([]) if hasattr(services, "get_value") else services)}
+    quota = listed.get(SERVICE)
+    if quota is None:
+        return
+    scopes = [KPI_READ]
+    for option, name in (("workshops-url", WORKSHOPS), ("catalogue-url", CATALOGUE)):
+        if name in listed:
+            quota["command"].append(f"--{option}={listed[name]['url']}/services/{name}/api/v1")
+            scopes.append(f"access:services!service={name}")
+    c.JupyterHub.load_roles.append({"name": SERVICE, "description": "The quota service: read the KPI figures "
+                                    "of the workshops and catalogue services", "scopes": scopes,
+                                    "services": [SERVICE]})
