@@ -5,7 +5,8 @@ authorization is by custom scopes:
 
 - any hub user with access to the service reads the projects they are a member of;
 - ``custom:quota:read`` reads every project (support staff, reports);
-- ``custom:quota:admin`` also creates and changes projects, members and allocations;
+- ``custom:quota:admin`` also creates and changes projects, members and allocations, and reads
+  the KPI report;
 - ``custom:quota:holds`` places and closes spawn holds (the hub's session spawner).
 
 Errors are JSON ``{"status", "field", "message"}``: 400 (a parameter or the body), 401 (no
@@ -18,12 +19,14 @@ import datetime as dt
 import logging
 import re
 
+from factoryhub.report_period import requested_period
 from factoryhub.spawners.slurm.client import SlurmError
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
 from . import admin, metrics, reports
 from .balances import UnknownHold, UnknownProject, attach_job, close_hold, find_project, is_member, place_hold
 from .db import Database
+from .kpi_report import kpi_report, report_csv
 from .ledger import session_cost
 from .models import utcnow
 from .schemas import (
@@ -273,6 +276,23 @@ class ImportsHandler(ApiHandler):
                      "watermark": report.watermark.isoformat(), "limit_drift": [d.describe() for d in drifts]})
 
 
+class KpiHandler(ApiHandler):
+    """GET reports/kpi: the KPI report of a period (admins), JSON or, with format=csv, CSV."""
+
+    @authenticated
+    async def get(self):
+        self.require(ADMIN)
+        as_csv = self.choice("format", ("json", "csv")) == "csv"
+        now = utcnow()
+        period = requested_period(self, now.date())
+        report = await kpi_report(self.db, self.settings.get("kpi_sources", {}), period, now)
+        if not as_csv:
+            return self.answer(report)
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="kpi-{period.since}-{period.until}.csv"')
+        self.finish(report_csv(report))
+
+
 def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
     """URL patterns below the service prefix (e.g. /services/factoryhub-quota/)."""
     args = {"db": db, "hold_lifetime": hold_grace}
@@ -286,6 +306,7 @@ def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
         (rf"{prefix}{API}/projects/{account}/usage\.csv", UsageCsvHandler, args),
         (rf"{prefix}{API}/allocations/(?P<allocation_id>[0-9]{{1,12}})", AllocationHandler, args),
         (rf"{prefix}{API}/audit", AuditHandler, args),
+        (rf"{prefix}{API}/reports/kpi", KpiHandler, args),
         (rf"{prefix}{API}/imports", ImportsHandler, args),
         (rf"{prefix}{API}/holds", HoldsHandler, args),
         (rf"{prefix}{API}/holds/(?P<hold_id>[0-9]{{1,12}})/job", HoldJobHandler, args),

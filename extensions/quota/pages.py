@@ -1,4 +1,4 @@
-"""The quota service's pages: a user's own balances; admins' project, allocation and audit views.
+"""The quota service's pages: a user's own balances; admins' project, allocation, audit and KPI views.
 
 Browsers authenticate through the hub (HubOAuth); forms post back here with an xsrf token,
 are validated by the same schemas and admin functions as the API, and re-render with the
@@ -14,11 +14,13 @@ from pydantic import BaseModel, ValidationError
 from tornado import web
 
 from factoryhub import webservice
+from factoryhub.report_period import PeriodError, read_period
 from factoryhub.webservice import first_problem
 
-from . import admin, reports
+from . import admin, kpi, reports
 from .api import ACCOUNT_IN_PATH, ADMIN, ApiHandler
 from .db import Database
+from .kpi_report import kpi_report
 from .models import Allocation, Sector, Track, utcnow
 from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate
 
@@ -168,6 +170,46 @@ class MembersPage(ProjectPage):
         self.change(account, apply)
 
 
+class KpiPage(PageHandler):
+    """The admins' KPI report of a month or any period: its figures, charts and links to its exports."""
+
+    @web.authenticated
+    async def get(self):
+        self.require_admin_page()
+        now = utcnow()
+        asked = {name: self.get_argument(name, None) for name in ("month", "since", "until")}
+        try:
+            period = read_period(asked["month"], asked["since"], asked["until"], now.date())
+        except PeriodError as err:
+            return self.page("kpi.html", 400, f"No report — {err}", "danger", title="KPI report", report=None,
+                             period=None, asked=asked, definitions=DEFINITIONS)
+        report = await kpi_report(self.db, self.settings.get("kpi_sources", {}), period, now)
+        self.page("kpi.html", title="KPI report", report=report, period=period, asked=asked,
+                  top=report["usage"]["by_project"][:kpi.TOP_PROJECTS], definitions=DEFINITIONS)
+
+
+# the footnotes of the page; docs/kpi.md says the same at more length
+DEFINITIONS = (
+    ("active_users", "distinct users with a job (usage record) that started in the period."),
+    ("new_users", "users whose first job in the whole ledger started in the period."),
+    ("smes_served", "distinct projects of sector sme with a job that started in the period."),
+    ("organisations_served", "distinct organisations among the projects with a job that started in the period; "
+                             "a project's organisation is its contact's e-mail domain, lower-cased (its account "
+                             "when the contact has no domain)."),
+    ("GPU-hours and sessions", "of the jobs that started in the period (sessions: jobs started): finished jobs "
+                               "as accounting recorded them, running ones to now; by the project's access "
+                               "track and sector (unregistered: an account the ledger has no project for)."),
+    ("request to running", "seconds from a session's request (its budget hold) to its job's start, over the "
+                           "holds made in the period whose job accounting knows; percentiles by nearest rank."),
+    ("allocated_share_used", "GPU-hours used / GPU-hours allocated: each allocation overlapping the period "
+                             "counts pro rata to the days it overlaps; used is its project's GPU-hours in "
+                             "those days."),
+    ("workshops, participants", "workshops whose start falls in the period, and their distinct participants "
+                                "(a pool account counts once per workshop), from the workshops service."),
+    ("access_requests_granted", "catalogue access requests approved in the period, from the catalogue service."),
+)
+
+
 def routes(prefix: str, db: Database) -> list:
     """The quota service's HTML page routes under ``prefix``, each handler given the ledger ``db``."""
     args = {"db": db, "hold_lifetime": dt.timedelta()}
@@ -176,6 +218,7 @@ def routes(prefix: str, db: Database) -> list:
         (rf"{prefix}", MinePage, args),
         (rf"{prefix}admin", AdminPage, args),
         (rf"{prefix}admin/projects", AdminPage, args),
+        (rf"{prefix}admin/kpi", KpiPage, args),
         (rf"{prefix}admin/projects/{account}", ProjectPage, args),
         (rf"{prefix}admin/projects/{account}/allocations", NewAllocationPage, args),
         (rf"{prefix}admin/projects/{account}/members", MembersPage, args),

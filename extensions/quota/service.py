@@ -23,6 +23,7 @@ from traitlets.config import Application
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
 from factoryhub.request_logs import app_settings
+from factoryhub.restclient import RestClient
 from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE
 from factoryhub.spawners.slurm.client import SlurmClient, SlurmError
@@ -52,16 +53,29 @@ class QuotaService(Application):
     slurm_conf = Unicode("", config=True, help="slurm.conf to use (Slurm's default when empty).")
     slurm_bin_dir = Unicode("", config=True, help="Directory of sacct/sacctmgr/sshare (PATH when empty).")
     site_name = Unicode("FactoryHub", config=True, help="The site's name, shown in the pages' navigation bar.")
+    workshops_url = Unicode("", config=True, help="The workshops service's API the KPI report asks for workshops "
+                            "and participants, e.g. http://127.0.0.1:10103/services/factoryhub-workshops/api/v1 "
+                            "(empty: the hub runs none; the report says so).")
+    catalogue_url = Unicode("", config=True, help="The catalogue service's API the KPI report asks for access "
+                            "requests granted, e.g. http://127.0.0.1:10102/services/factoryhub-catalogue/api/v1 "
+                            "(empty: the hub runs none; the report says so).")
 
     aliases = {"db-url": "QuotaService.db_url", "import-every": "QuotaService.import_every",
                "limits-owner": "QuotaService.limits_owner", "slurm-conf": "QuotaService.slurm_conf",
                "slurm-bin-dir": "QuotaService.slurm_bin_dir", "hold-grace-minutes": "QuotaService.hold_grace_minutes",
-               "site-name": "QuotaService.site_name"}
+               "site-name": "QuotaService.site_name", "workshops-url": "QuotaService.workshops_url",
+               "catalogue-url": "QuotaService.catalogue_url"}
 
     @property
     def client(self) -> SlurmClient:
         return SlurmClient(bin_dir=Path(self.slurm_bin_dir) if self.slurm_bin_dir else None,
                            slurm_conf=Path(self.slurm_conf) if self.slurm_conf else None)
+
+    def kpi_sources(self) -> dict[str, RestClient | None]:
+        """The services the KPI report asks, with the service's own token (None: not run by the hub)."""
+        token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        return {name: RestClient(url, token) if url else None
+                for name, url in (("workshops", self.workshops_url), ("catalogue", self.catalogue_url))}
 
     def make_app(self, db: Database, prefix: str) -> web.Application:
         handlers = [
@@ -72,7 +86,7 @@ class QuotaService(Application):
         ]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True,
                                on_allocation_change=self.allocation_changed, run_import=self.import_now,
-                               service_prefix=prefix, site_name=self.site_name,
+                               service_prefix=prefix, site_name=self.site_name, kpi_sources=self.kpi_sources(),
                                template_loader=TemplateLoader(pages.TEMPLATES), **app_settings())
 
     # --- Slurm limits ------------------------------------------------------------------
