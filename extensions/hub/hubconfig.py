@@ -170,8 +170,10 @@ def _configure_logs(c, log_format: str) -> None:
     c.JupyterHub.tornado_settings.update({"transforms": [RequestIdTransform], "log_function": hub_log_request})
     c.JupyterHub.template_vars["factoryhub_request_id"] = template_request_id  # error.html shows it
     c.JupyterHub.logging_config = hub_logging_config(log_format)
-    services = c.JupyterHub.services  # appended to: a LazyConfigValue, whose get_value lists the same dicts
-    for service in services.get_value([]) if hasattr(services, "get_value") else services:
+    # appended to, so a LazyConfigValue: its to_dict() lists the same dicts (get_value would freeze the list
+    # there and then, and every service appended later would be lost)
+    services = c.JupyterHub.services
+    for service in services.to_dict().get("extend", []) if hasattr(services, "to_dict") else services:
         if "command" in service:
             service.setdefault("environment", {})[LOG_FORMAT_VARIABLE] = log_format
 

@@ -95,8 +95,11 @@ def connect_kpi_sources(c) -> None:
     from .catalogue_wiring import SERVICE as CATALOGUE
     from .workshops_wiring import SERVICE as WORKSHOPS
 
-    services = c.JupyterHub.services  # appended to: a LazyConfigValue, whose get_value lists the same dicts
-    listed = {s["name"]: s for s in (services.get_value([]) if hasattr(services, "get_value") else services)}
+    # appended to, so a LazyConfigValue: its to_dict() lists the same dicts (get_value would freeze the list
+    # there and then, and every service appended later, the metrics identity and the culler, would be lost)
+    services = c.JupyterHub.services
+    services = services.to_dict().get("extend", []) if hasattr(services, "to_dict") else services
+    listed = {s["name"]: s for s in services}
     quota = listed.get(SERVICE)
     if quota is None:
         return

@@ -193,3 +193,25 @@ def test_a_service_writes_every_logger_at_info_in_its_format(monkeypatch, log_fo
             [("SomeService", "service on port 1"), ("tornado.access", "404 GET /x")]
     else:
         assert lines == ["INFO SomeService service on port 1", "WARNING tornado.access 404 GET /x"]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_hub_tells_every_service_it_starts_the_log_format_and_loses_none(tmp_path, log_format):
+    import yaml
+    from traitlets.config import Config
+
+    from factoryhub.hubconfig import configure
+    from factoryhub.site import load_site
+    from tests.harness.hub import REPO
+
+    site = yaml.safe_load((REPO / "extensions" / "hub" / "site" / "default.yaml").read_text())
+    site["hub"]["log_format"] = log_format
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(site))
+    c = Config()
+    configure(c, load_site(str(tmp_path / "site.yaml")))
+    services = c.JupyterHub.services.get_value([])  # as JupyterHub reads it, once everything is configured
+    started = {s["name"]: s["environment"]["FACTORYHUB_LOG_FORMAT"] for s in services if "command" in s}
+    assert {"factoryhub-quota", "factoryhub-catalogue", "idle-culler"} <= set(started)
+    assert set(started.values()) == {log_format}
+    assert "factoryhub-metrics" in {s["name"] for s in services}  # appended last: not lost
+    assert c.JupyterHub.tornado_settings.get_value({})["log_function"].__name__ == "hub_log_request"
