@@ -17,10 +17,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factoryhub.report_period import KPI_READ, requested_period
+from factoryhub.servicedb import utcnow
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
 from . import access_requests as requests_
-from . import metrics
+from . import kpi, metrics
 from .access import Viewer, details, may_use, summary
 from .catalogue import Catalogue, describe_problems
 from .dcat import CatalogueInfo, catalogue_jsonld
@@ -240,6 +242,17 @@ class AuditHandler(CatalogueHandler):
             self.answer({"entries": requests_.audit_entries(session, before)})
 
 
+class KpiHandler(CatalogueHandler):
+    """GET reports/kpi: access requests granted in a period (stewards, the KPI report)."""
+    @authenticated
+    def get(self):
+        if not (self.is_steward or KPI_READ in self.scopes):
+            raise ApiError(403, f"this needs the {STEWARD} or {KPI_READ} permission")
+        period = requested_period(self, utcnow().date())
+        with self.db.read() as session:
+            self.answer({"period": period.as_dict(), **kpi.kpi_counts(session, period)})
+
+
 class ExportHandler(CatalogueHandler):
     """DCAT-AP 3 JSON-LD of the catalogue as the caller may see it."""
 
@@ -294,6 +307,7 @@ def routes(prefix: str, service) -> list:
         (rf"{prefix}{API}/requests/{REQUEST_IN_PATH}/decision", DecisionHandler, args),
         (rf"{prefix}{API}/requests/{REQUEST_IN_PATH}/withdraw", WithdrawHandler, args),
         (rf"{prefix}{API}/audit", AuditHandler, args),
+        (rf"{prefix}{API}/reports/kpi", KpiHandler, args),
         (rf"{prefix}{API}/catalogue\.jsonld", ExportHandler, args),
         (rf"{prefix}{API}/public/catalogue\.jsonld", PublicExportHandler, args),
         (rf"{prefix}{API}/status", StatusHandler, args),

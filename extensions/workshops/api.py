@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from factoryhub.report_period import KPI_READ, requested_period
 from factoryhub.restclient import RemoteError, segment
+from factoryhub.servicedb import utcnow
 from factoryhub.spawners.slurm.client import SlurmError
 from factoryhub.webservice import (
     ApiError,
@@ -24,7 +26,7 @@ from factoryhub.webservice import (
     read_body,
 )
 
-from . import broadcasts, creation, dashboard, ending, joining, records
+from . import broadcasts, creation, dashboard, ending, joining, kpi, records
 from .models import JoinCode, Participant, Workshop
 from .parts import Parts
 from .plan import JoinRefusal
@@ -213,6 +215,17 @@ class ReportHandler(ApiHandler):
         self.finish(text)
 
 
+class KpiHandler(ApiHandler):
+    """GET reports/kpi: workshops that started in a period and their participants (admins, the KPI report)."""
+    @authenticated
+    def get(self):
+        if not (self.is_admin or KPI_READ in self.scopes):
+            raise ApiError(403, f"this needs the {ADMIN} or {KPI_READ} permission")
+        period = requested_period(self, utcnow().date())
+        with self.parts.db.read() as session:
+            self.answer({"period": period.as_dict(), **kpi.kpi_counts(session, period)})
+
+
 class EndHandler(ApiHandler):
     """POST workshops/{id}/end: end the workshop now (what the end of its window does)."""
     @authenticated
@@ -320,5 +333,6 @@ def routes(prefix: str, parts: Parts) -> list:
         (rf"{base}/pool-logins", PoolLoginHandler, args),
         (rf"{base}/pool/{user}", PoolLeaseHandler, args),
         (rf"{base}/messages", MessagesHandler, args),
+        (rf"{base}/reports/kpi", KpiHandler, args),
         api_catch_all(prefix),
     ]

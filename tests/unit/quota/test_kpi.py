@@ -107,7 +107,8 @@ def test_smes_served(november):
 
 
 def test_organisations_served(november):
-    assert november["organisations"]["organisations_served"] == 3  # uni.example (alpha, delta), startup.example, p-gamma
+    # uni.example (p-alpha and p-delta), startup.example, p-gamma (no contact)
+    assert november["organisations"]["organisations_served"] == 3
 
 
 def test_total_gpu_hours_and_sessions(november):

@@ -148,7 +148,8 @@ async def test_a_failing_service_leaves_its_figures_out_and_says_why(seeded):
 async def test_the_page_shows_the_figures_charts_and_export_links(serve):
     fetch = serve({"workshops": None, "catalogue": Figures({"access_requests_granted": 3})})
     page = (await fetch("admin/kpi?month=2026-11")).body.decode()
-    assert 'href="/services/factoryhub-quota/api/v1/reports/kpi?since=2026-11-01&amp;until=2026-11-30&amp;format=csv"' in page
+    csv_link = "/services/factoryhub-quota/api/v1/reports/kpi?since=2026-11-01&amp;until=2026-11-30&amp;format=csv"
+    assert f'href="{csv_link}"' in page
     assert 'id="fh-kpi-chart-by-track"' in page and 'id="fh-kpi-chart-by-project"' in page
     assert 'data-figure="workshops">workshops: not offered on this hub' in page
     bad = await fetch("admin/kpi?month=2026-13")
