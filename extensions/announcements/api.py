@@ -71,7 +71,7 @@ class AnnouncementsHandler(ApiHandler):
 
 
 class AnnouncementHandler(ApiHandler):
-    """GET: one announcement; DELETE: withdraw it (it stays listed, as withdrawn)."""
+    """GET: one announcement."""
     @authenticated
     def get(self, announcement_id):
         self.require_admin()
@@ -79,14 +79,17 @@ class AnnouncementHandler(ApiHandler):
             found = board.find(self.parts.db, int(announcement_id))
         self.answer(board.model(found, self.parts.clock()))
 
+
+class WithdrawHandler(ApiHandler):
+    """POST: withdraw an announcement now (it is shown no more, and stays listed as withdrawn)."""
     @authenticated
-    def delete(self, announcement_id):
+    def post(self, announcement_id):
         self.require_admin()
+        now = self.parts.clock()
         with refusals_as_api_errors():
-            board.withdraw(self.parts.db, int(announcement_id), self.actor, self.parts.clock())
+            withdrawn = board.withdraw(self.parts.db, int(announcement_id), self.actor, now)
         log.info("Announcement %s withdrawn by %s", announcement_id, self.actor)
-        self.set_status(204)
-        self.finish()
+        self.answer(board.model(withdrawn, now))
 
 
 class CurrentHandler(ApiHandler):
@@ -115,5 +118,6 @@ def routes(prefix: str, parts: Parts) -> list[tuple]:
         (f"{base}/announcements", AnnouncementsHandler, args),
         (f"{base}/announcements/current", CurrentHandler, args),
         (rf"{base}/announcements/(?P<announcement_id>[0-9]{{1,12}})", AnnouncementHandler, args),
+        (rf"{base}/announcements/(?P<announcement_id>[0-9]{{1,12}})/withdraw", WithdrawHandler, args),
         api_catch_all(prefix),
     ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from factoryhub.webservice import Text
 
@@ -14,20 +14,13 @@ LEVELS = ("info", "warning")
 AUDIENCES = ("everyone", "group", "project")
 
 
-def _not_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
 class AnnouncementCreate(BaseModel):
     """An announcement: its level, words, window and audience (``group`` or ``project`` names it)."""
     model_config = ConfigDict(extra="forbid")
 
     level: Literal["info", "warning"] = "info"
-    title: Annotated[Text(120), AfterValidator(_not_blank)]
-    text: Annotated[Text(2000), AfterValidator(_not_blank)]
+    title: Text(120, min_length=1, pattern=r"\S")  # not blank
+    text: Text(2000, min_length=1, pattern=r"\S")
     starts_at: AwareDatetime | None = None  # None: now
     ends_at: AwareDatetime
     audience: Literal["everyone", "group", "project"] = "everyone"

@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.harness.announcements import GROUP, SERVICE, announcements_hub, api, post, prepare_audiences
+from tests.harness.hub import wait_until
 
 pytestmark = pytest.mark.hub
 
@@ -71,6 +73,15 @@ def test_joining_a_group_shows_its_announcements(hub, posted):
                         json={"users": ["student"]})
 
 
+def test_the_metrics_count_current_announcements_by_level(hub, posted):
+    token = (hub.state_dir / "metrics-token").read_text().strip()
+    scraped = requests.get(f"{hub.url}{SERVICE}/metrics", headers={"Authorization": f"token {token}"}, timeout=10)
+    assert scraped.status_code == 200
+    samples = {s.labels["level"]: s.value for family in text_string_to_metric_families(scraped.text)
+               for s in family.samples if s.name == "factoryhub_announcements_current"}
+    assert samples == {"info": 2, "warning": 1}  # the scheduled one does not count yet
+
+
 def test_only_the_hub_reads_another_users_announcements(hub, posted):
     headers = hub.audiences["headers"]
     other = requests.get(api(hub, "/announcements/current?user=student"), headers=headers["researcher"], timeout=10)
@@ -105,8 +116,8 @@ def test_only_admins_post_list_and_withdraw(hub, posted):
     refused = requests.post(api(hub, "/announcements"), headers=headers["researcher"], json=body, timeout=10)
     assert refused.status_code == 403 and "custom:announcements:admin" in refused.json()["message"]
     assert requests.get(api(hub, "/announcements"), headers=headers["researcher"], timeout=10).status_code == 403
-    one = api(hub, f"/announcements/{posted['everyone']['id']}")
-    assert requests.delete(one, headers=headers["researcher"], timeout=10).status_code == 403
+    withdraw = api(hub, f"/announcements/{posted['everyone']['id']}/withdraw")
+    assert requests.post(withdraw, headers=headers["researcher"], timeout=10).status_code == 403
     listed = requests.get(api(hub, "/announcements?state=scheduled"), headers=headers["admin"], timeout=10)
     assert [a["title"] for a in listed.json()["announcements"]] == ["Not yet"]
     page = hub.login("admin").get(f"{hub.url}{SERVICE}/", timeout=30)
@@ -119,9 +130,26 @@ def test_a_withdrawn_announcement_disappears_at_once(hub, posted):
     made = post(hub, headers["admin"], title="Short-lived")
     current = api(hub, "/announcements/current")
     assert "Short-lived" in titles(requests.get(current, headers=headers["student"], timeout=10))
-    one = api(hub, f"/announcements/{made['id']}")
-    assert requests.delete(one, headers=headers["admin"], timeout=10).status_code == 204
+    withdraw = api(hub, f"/announcements/{made['id']}/withdraw")
+    withdrawn = requests.post(withdraw, headers=headers["admin"], timeout=10)
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn", withdrawn.text
     assert "Short-lived" not in titles(requests.get(current, headers=headers["student"], timeout=10))
-    again = requests.delete(one, headers=headers["admin"], timeout=10)
-    assert again.status_code == 409
-    assert requests.get(one, headers=headers["admin"], timeout=10).json()["state"] == "withdrawn"
+    again = requests.post(withdraw, headers=headers["admin"], timeout=10)
+    assert again.status_code == 409 and "withdrawn by user:admin already" in again.json()["message"]
+    one = requests.get(api(hub, f"/announcements/{made['id']}"), headers=headers["admin"], timeout=10).json()
+    assert (one["state"], one["withdrawn_by"]) == ("withdrawn", "user:admin")
+
+
+def test_a_running_session_gets_its_users_announcements_with_its_own_token(hub, posted):
+    researcher = hub.audiences["headers"]["researcher"]
+    server = f"{hub.url}/hub/api/users/researcher/server"
+    started = requests.post(server, headers=researcher, timeout=60,
+                            json={"user_options": {"profile": "notebook-small"}})
+    assert started.status_code in (201, 202), started.text
+    try:
+        wait_until(lambda: (requests.get(f"{hub.url}/hub/api/users/researcher", headers=researcher, timeout=10)
+                            .json()["servers"].get("") or {}).get("ready"), 90, "researcher's session")
+        lab = requests.get(f"{hub.url}/user/researcher/factoryhub/api/announcements", headers=researcher, timeout=60)
+        assert titles(lab) == ["GPU users: new drivers", "Welcome"]  # the session's user's, not the hub's view
+    finally:
+        requests.delete(server, headers=researcher, timeout=60)

@@ -2,16 +2,16 @@
 
 schemathesis generates requests from each document (examples, boundary values, schema-valid
 and schema-violating data, methods the document does not list, requests without a token,
-chains of operations along the documents' links) and sends them to the quota and catalogue
-services behind a real hub, as an admin, as an ordinary member and (quota) as the hub's own
+chains of operations along the documents' links) and sends them to the quota, catalogue
+and announcements services behind a real hub, as an admin, as an ordinary member and (quota) as the hub's own
 session identity. Every check is on: no 5xx, only documented statuses, content types,
 headers and bodies, invalid data refused, valid data accepted, 401 without a token, 405 with
 ``Allow``. Generation is derandomized: a run is reproducible, and a failure names the curl
 command that reproduces it.
 
-Two rules the documents state in words cannot be written in JSON Schema (one field compared
-with another, words counted as the search index counts them); the hooks below keep valid
-cases valid under them, nothing more.
+Rules the documents state in words cannot be written in JSON Schema (one field compared with
+another or with the clock, words counted as the search index counts them); the hooks below keep
+valid cases valid under them, nothing more.
 """
 from __future__ import annotations
 
@@ -28,13 +28,15 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine import Status, events
 
 from factoryhub.catalogue.index import MAX_QUERY_WORDS, words
+from factoryhub.report_period import MAX_DAYS
 from tests.harness.hub import HubProcess, wait_until
 
 pytestmark = pytest.mark.hub
 
 REPO = Path(__file__).resolve().parents[2]
 DOCUMENTS = {"quota": REPO / "extensions" / "quota" / "openapi.yaml",
-             "catalogue": REPO / "extensions" / "catalogue" / "openapi.yaml"}
+             "catalogue": REPO / "extensions" / "catalogue" / "openapi.yaml",
+             "announcements": REPO / "extensions" / "announcements" / "openapi.yaml"}
 DEFAULT_SITE = REPO / "extensions" / "hub" / "site" / "default.yaml"
 MAX_EXAMPLES = 50
 SUPPRESSED = ["too_slow", "filter_too_much", "data_too_large"]
@@ -42,7 +44,9 @@ SUPPRESSED = ["too_slow", "filter_too_much", "data_too_large"]
 
 # in this order: the admin makes projects and allocations that the spawner then holds budget of; a
 # member asks for restricted entries that the admin (a data steward) then decides
-IDENTITIES = {"quota": ("admin", "researcher", "sessions"), "catalogue": ("researcher", "admin")}
+IDENTITIES = {"quota": ("admin", "researcher", "sessions"), "catalogue": ("researcher", "admin"),
+              "announcements": ("admin", "researcher")}
+READY_PATHS = {"quota": "projects", "catalogue": "entries", "announcements": "announcements/current"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,7 @@ def hub(tmp_path_factory):
         hub.tokens = {name: hub.api_token(name) for name in ("admin", "researcher")}
         hub.tokens["sessions"] = (hub.state_dir / "quota-sessions-token").read_text().strip()  # the spawner's
         for service, who in [(service, who) for service, whom in IDENTITIES.items() for who in whom]:
-            path = {"quota": "projects", "catalogue": "entries"}[service]
+            path = READY_PATHS[service]
             wait_until(lambda: requests.get(f"{api(hub, service)}/health", timeout=2).status_code == 200, 60,
                        f"the {service} service")
             resp = requests.get(f"{api(hub, service)}/{path}", timeout=30,
@@ -95,7 +99,35 @@ def keep_rules_in_words(context, case):
         while len(words(q)) > MAX_QUERY_WORDS:  # "at most 20 words"
             q = q[:len(q) // 2]
         case.query = {**case.query, "q": q}
+    if label == "GET /reports/kpi" and positive(case, ParameterLocation.QUERY) and isinstance(case.query, dict):
+        case.query = one_period(case.query)
+    if label == "POST /announcements" and positive(case, ParameterLocation.BODY) and isinstance(case.body, dict):
+        # "group with audience group only, project with project only"; "ends_at: in the future, after starts_at"
+        body = {k: v for k, v in case.body.items() if k != "starts_at"}
+        for key in ("group", "project"):
+            if body.get("audience") == key:
+                body[key] = body.get(key) or f"contract-{key}"
+            else:
+                body.pop(key, None)
+        body["ends_at"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+        case.body = body
     return case
+
+
+def one_period(query: dict) -> dict:
+    """"month, or since and until together", "until not before since", "at most three years"."""
+    query = dict(query)
+    if "month" in query:
+        return {k: v for k, v in query.items() if k not in ("since", "until")}
+    if "since" not in query and "until" not in query:
+        return query
+    try:
+        days = sorted(dt.date.fromisoformat(query.get(k) or query.get("since") or query["until"])
+                      for k in ("since", "until"))
+    except (TypeError, ValueError):
+        return query
+    since, until = days[0], min(days[1], days[0] + dt.timedelta(days=MAX_DAYS - 1))
+    return {**query, "since": since.isoformat(), "until": until.isoformat()}
 
 
 def document(hub, service: str, who: str):

@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from factoryhub.announcements.service import MIGRATIONS as ANNOUNCEMENTS_MIGRATIONS
 from factoryhub.catalogue.service import MIGRATIONS as CATALOGUE_MIGRATIONS
 from factoryhub.dashboards.service import MIGRATIONS as DASHBOARDS_MIGRATIONS
 from factoryhub.quota.db import MIGRATIONS as QUOTA_MIGRATIONS
@@ -36,7 +37,8 @@ def databases(postgres_server) -> dict[str, str]:
 
     return {"hub": with_password(postgres_server.database()), "quota": with_password(postgres_server.database()),
             "catalogue": with_password(postgres_server.database()),
-            "dashboards": with_password(postgres_server.database())}
+            "dashboards": with_password(postgres_server.database()),
+            "announcements": with_password(postgres_server.database())}
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,11 @@ def test_the_services_keep_their_ledgers_on_postgresql(hub, databases):
     wait_until(lambda: requests.get(f"{dashboards}/health", timeout=2).status_code == 200, 60, "dashboards service")
     assert scalar(databases["dashboards"], "SELECT version_num FROM dashboards_alembic_version") == \
         alembic_head(DASHBOARDS_MIGRATIONS)
+    announcements = f"{hub.url}/services/factoryhub-announcements/api/v1"
+    wait_until(lambda: requests.get(f"{announcements}/health", timeout=2).status_code == 200, 60,
+               "announcements service")
+    assert scalar(databases["announcements"], "SELECT version_num FROM announcements_alembic_version") == \
+        alembic_head(ANNOUNCEMENTS_MIGRATIONS)
     assert scalar(databases["hub"], "SELECT version_num FROM alembic_version")  # JupyterHub's own schema
 
 

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.harness.hub import HubProcess, wait_until
 
 pytestmark = pytest.mark.hub
-SERVICES = ("factoryhub-quota", "factoryhub-catalogue", "factoryhub-dashboards")
+SERVICES = ("factoryhub-quota", "factoryhub-catalogue", "factoryhub-dashboards", "factoryhub-announcements")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,8 @@ def test_spawns_refusals_and_searches_show_in_the_scrapes_and_only_the_metrics_r
         assert sample(quota, "factoryhub_quota_holds_outstanding") == 0  # local sessions hold nothing
         assert sample(quota, "factoryhub_quota_refusals_total") == 0
         assert sample(scrape(hub, "/services/factoryhub-dashboards/metrics"), "factoryhub_dashboards_published") == 0
+        assert sample(scrape(hub, "/services/factoryhub-announcements/metrics"), "factoryhub_announcements_current",
+                      level="warning") == 0
     finally:
         requests.delete(server, headers=hub.researcher, timeout=60)
 

@@ -37,7 +37,8 @@ def test_a_minimal_body_is_for_everyone_at_info_level_from_now():
 
 @pytest.mark.parametrize("changes, field, words", [
     ({"level": "danger"}, "level", "'info' or 'warning'"),
-    ({"title": "   "}, "title", "must not be blank"),
+    ({"title": "   "}, "title", "not allowed"),
+    ({"text": ""}, "text", "at least 1"),
     ({"title": "x" * 121}, "title", "at most 120"),
     ({"text": "y" * 2001}, "text", "at most 2000"),
     ({"ends_at": "2026-12-05T00:00:00"}, "ends_at", "timezone"),
