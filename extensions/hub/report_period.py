@@ -15,8 +15,9 @@ from .webservice import ApiError
 
 KPI_READ = "custom:kpi:read"  # the scope that reads every service's KPI figures (the quota service's report)
 MAX_DAYS = 3 * 365 + 1  # three years, a leap day included
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MONTH_PATTERN = r"([1-9][0-9]{3})-(0[1-9]|1[0-2])"  # openapi.yaml's pattern of month
+_MONTH = re.compile(MONTH_PATTERN)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class PeriodError(ValueError):
@@ -42,6 +43,8 @@ class Period:
     @property
     def end(self) -> dt.datetime:
         """The first instant after the period (midnight UTC after ``until``): the period is [start, end)."""
+        if self.until == dt.date.max:  # no day after it: the last instant there is
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
         return dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), dt.UTC)
 
     @property
@@ -61,7 +64,7 @@ class Period:
 def month_period(text: str) -> Period:
     """The calendar month ``YYYY-MM``."""
     match = _MONTH.fullmatch(text)
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+    if not match:
         raise PeriodError("month", f"{text!r} is not a month as YYYY-MM (e.g. 2026-11)")
     year, month = int(match.group(1)), int(match.group(2))
     return Period(dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1]))

@@ -6,8 +6,10 @@ import csv
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from tornado.httpclient import AsyncHTTPClient
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
@@ -17,7 +19,7 @@ from factoryhub.quota import api, pages
 from factoryhub.quota.accounting import JobUsage
 from factoryhub.quota.importer import upsert_usage
 from factoryhub.quota.kpi_report import NOT_OFFERED, csv_value, figure_rows, kpi_report
-from factoryhub.report_period import Period
+from factoryhub.report_period import MONTH_PATTERN, Period
 from factoryhub.restclient import RemoteError, RestClient
 from factoryhub.webservice import JsonHandler, TemplateLoader
 
@@ -155,3 +157,10 @@ async def test_the_page_shows_the_figures_charts_and_export_links(serve):
     bad = await fetch("admin/kpi?month=2026-13")
     assert bad.code == 400 and "No report — month: &#x27;2026-13&#x27; is not a month" in bad.body.decode()
     assert (await serve({}, READER)("admin/kpi")).code == 403
+
+
+@pytest.mark.parametrize("service", ["quota", "workshops", "catalogue"])
+def test_the_documents_month_pattern_is_the_readers(service):
+    spec = yaml.safe_load((Path(api.__file__).parents[1] / service / "openapi.yaml").read_text())
+    [month] = [p for p in spec["paths"]["/reports/kpi"]["get"]["parameters"] if p["name"] == "month"]
+    assert month["schema"]["pattern"] == f"^{MONTH_PATTERN}$"
