@@ -18,6 +18,7 @@ from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
 from factoryhub.orphan_guard import run_service
+from factoryhub.request_logs import app_settings
 from factoryhub.restclient import RestClient
 from factoryhub.service_metrics import metrics_route
 from factoryhub.servicedb import DB_URL_VARIABLE, Database
@@ -59,7 +60,8 @@ class AnnouncementsService(Application):
         handlers = [(rf"{prefix}oauth_callback", HubOAuthCallbackHandler), *api.routes(prefix, parts),
                     *pages.routes(prefix, parts), metrics_route(prefix)]
         return web.Application(handlers, cookie_secret=os.urandom(32), xsrf_cookies=True, service_prefix=prefix,
-                               site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES))
+                               site_name=self.site_name, template_loader=TemplateLoader(pages.TEMPLATES),
+                               **app_settings())
 
     async def serve(self) -> None:
         parts = self.make_parts()

@@ -3,6 +3,7 @@ them — everyone's, their hub group's, their project's — through the API, the
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import requests
@@ -153,3 +154,23 @@ def test_a_running_session_gets_its_users_announcements_with_its_own_token(hub, 
         assert titles(lab) == ["GPU users: new drivers", "Welcome"]  # the session's user's, not the hub's view
     finally:
         requests.delete(server, headers=researcher, timeout=60)
+
+
+def test_an_admin_posts_and_withdraws_on_the_page(hub, posted):
+    admin = hub.login("admin")
+    page = admin.get(f"{hub.url}{SERVICE}/", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    form = {"_xsrf": xsrf, "action": "post", "level": "info", "title": "From the page", "text": "Typed in.",
+            "starts_at": "", "ends_at": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "audience": "project", "group": "", "project": hub.audiences["project"]}
+    made = admin.post(f"{hub.url}{SERVICE}/", data=form, timeout=30)
+    assert made.status_code == 200 and "posted." in made.text, made.text[-2000:]
+    student = hub.audiences["headers"]["student"]
+    assert "From the page" in titles(requests.get(api(hub, "/announcements/current"), headers=student, timeout=10))
+    refused = admin.post(f"{hub.url}{SERVICE}/", data={**form, "audience": "group"}, timeout=30)
+    assert refused.status_code == 400 and "group: required when audience is group" in refused.text
+    number = re.search(r"Announcement (\d+) posted", made.text).group(1)
+    gone = admin.post(f"{hub.url}{SERVICE}/", data={"_xsrf": xsrf, "action": f"withdraw:{number}"}, timeout=30)
+    assert gone.status_code == 200 and f"Announcement {number} withdrawn." in gone.text
+    assert "From the page" not in titles(requests.get(api(hub, "/announcements/current"), headers=student,
+                                                      timeout=10))

@@ -104,3 +104,14 @@ def test_a_reader_sees_current_ones_warnings_first_then_newest():
 def test_only_projects_some_announcement_names_are_asked_about():
     assert projects_named([announcement(), announcement("project", "p1"), announcement("group", "g"),
                            announcement("project", "p2")]) == {"p1", "p2"}
+
+
+def test_the_posting_form_reads_utc_times_and_only_the_chosen_audiences_name():
+    from factoryhub.announcements.pages import form_request
+    made = form_request({"level": "warning", "title": "Maintenance", "text": "Friday.", "starts_at": "",
+                         "ends_at": "2026-12-11T22:00", "audience": "project", "group": "left-over",
+                         "project": "proj-a"})
+    assert made.ends_at == dt.datetime(2026, 12, 11, 22, 0, tzinfo=dt.UTC) and made.starts_at is None
+    assert (made.audience, made.group, made.project) == ("project", None, "proj-a")
+    with pytest.raises(ValueError, match="group"):
+        form_request({"title": "t", "text": "x", "ends_at": "2026-12-11T22:00", "audience": "group", "group": ""})
