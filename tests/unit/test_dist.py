@@ -45,6 +45,10 @@ PACKAGE_DATA = {
     "extensions/workshops/templates/*.html": "factoryhub/workshops/templates",
     "extensions/workshops/migrations/script.py.mako": "factoryhub/workshops/migrations",
     "extensions/workshops/migrations/versions/*.py": "factoryhub/workshops/migrations/versions",
+    "extensions/announcements/openapi.yaml": "factoryhub/announcements",
+    "extensions/announcements/templates/*.html": "factoryhub/announcements/templates",
+    "extensions/announcements/migrations/script.py.mako": "factoryhub/announcements/migrations",
+    "extensions/announcements/migrations/versions/*.py": "factoryhub/announcements/migrations/versions",
 }
 
 
