@@ -10,7 +10,6 @@ per-account totals come back as rows.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 
 from sqlalchemy import and_, case, exists, func, select
@@ -125,16 +124,21 @@ def request_to_running(session: Session, period: Period) -> dict:
     """Median and 90th percentile (nearest rank) of the seconds from a session's request (its hold)
     to its job's start, over the holds made in the period whose job the ledger knows."""
     delay = _seconds_between(session, Hold.created_at, UsageRecord.start_at)
-    joined = (select(delay.label("delay")).select_from(Hold)
+    ranked = (select(delay.label("delay"), func.row_number().over(order_by=delay).label("rank"),
+                     func.count().over().label("n")).select_from(Hold)
               .join(UsageRecord, and_(UsageRecord.cluster.in_(clusters(session)), UsageRecord.job_id == Hold.job_id))
-              .where(Hold.job_id.is_not(None), Hold.created_at >= period.start, Hold.created_at < period.end))
-    count = session.scalar(select(func.count()).select_from(joined.subquery())) or 0
-    figures = {"sessions": int(count), "median_seconds": None, "p90_seconds": None}
-    for key, q in (("median_seconds", 0.5), ("p90_seconds", 0.9)):
-        if count:
-            rank = max(1, math.ceil(q * count))  # the smallest value with at least q of all at or below it
-            value = session.scalar(joined.order_by(delay).offset(rank - 1).limit(1))
-            figures[key] = round(float(value))
+              .where(Hold.job_id.is_not(None), Hold.created_at >= period.start, Hold.created_at < period.end)
+              .subquery())
+    # nearest rank: the p-th percentile of n is the ceil(p * n)-th smallest, in whole-number arithmetic
+    median_rank, p90_rank = (ranked.c.n + 1) // 2, (9 * ranked.c.n + 9) // 10
+    found = session.execute(select(ranked.c.delay, ranked.c.rank, ranked.c.n, median_rank, p90_rank)
+                            .where((ranked.c.rank == median_rank) | (ranked.c.rank == p90_rank))).all()
+    figures = {"sessions": int(found[0].n) if found else 0, "median_seconds": None, "p90_seconds": None}
+    for value, rank, _n, median_at, p90_at in found:
+        if rank == median_at:
+            figures["median_seconds"] = round(float(value))
+        if rank == p90_at:
+            figures["p90_seconds"] = round(float(value))
     return figures
 
 

@@ -206,3 +206,9 @@ def test_touching_and_overlapping_windows_are_merged():
     assert merged([(d("2026-11-16"), d("2026-11-30")), (d("2026-11-01"), d("2026-11-20")),
                    (d("2026-12-01"), d("2026-12-02")), (d("2026-12-05"), d("2026-12-06"))]) == [
         (d("2026-11-01"), d("2026-12-02")), (d("2026-12-05"), d("2026-12-06"))]
+
+
+def test_one_session_is_its_own_median_and_p90(ledger):
+    with ledger.read() as session:
+        november_15 = kpi_figures(session, Period(dt.date(2026, 11, 15), dt.date(2026, 11, 15)), NOW)
+    assert november_15["request_to_running"] == {"sessions": 1, "median_seconds": 120, "p90_seconds": 120}
