@@ -42,15 +42,21 @@ SOURCES = (Source("workshops", "the workshops service", "training", ("workshops"
 
 async def kpi_report(db: Database, clients: dict[str, RestClient | None], period: Period, now: dt.datetime) -> dict:
     """The report of ``period``: ledger figures, the services' figures, and ``unavailable`` (figure -> why)."""
-    with db.read() as session:
-        report = kpi_figures(session, period, now)
+    # the ledger's queries (up to a second for a year) run in a thread, beside the services' answers:
+    # the service keeps placing holds for spawns meanwhile
+    ledger = asyncio.get_running_loop().run_in_executor(None, _ledger_figures, db, period, now)
+    report, *answers = await asyncio.gather(ledger, *(_ask(s, clients.get(s.name), period) for s in SOURCES))
     unavailable: dict[str, str] = {}
-    answers = await asyncio.gather(*(_ask(s, clients.get(s.name), period) for s in SOURCES))
     for source, (figures, why) in zip(SOURCES, answers, strict=True):
         report[source.section] = figures
         unavailable.update(dict.fromkeys(source.keys, why) if why else {})
     report["unavailable"] = unavailable
     return report
+
+
+def _ledger_figures(db: Database, period: Period, now: dt.datetime) -> dict:
+    with db.read() as session:
+        return kpi_figures(session, period, now)
 
 
 async def _ask(source: Source, client: RestClient | None, period: Period) -> tuple[dict, str | None]:
