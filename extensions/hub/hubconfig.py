@@ -20,8 +20,8 @@ from .quota_wiring import configure_quota, connect_kpi_sources, sessions_token
 from .request_logs import (
     LOG_FORMAT_VARIABLE,
     RequestIdTransform,
+    application_logging_config,
     hub_log_request,
-    hub_logging_config,
     template_request_id,
 )
 from .site import LoadedSite
@@ -169,7 +169,7 @@ def _configure_logs(c, log_format: str) -> None:
     the hub and, through their environment, every service it starts (after all are configured)."""
     c.JupyterHub.tornado_settings.update({"transforms": [RequestIdTransform], "log_function": hub_log_request})
     c.JupyterHub.template_vars["factoryhub_request_id"] = template_request_id  # error.html shows it
-    c.JupyterHub.logging_config = hub_logging_config(log_format)
+    c.JupyterHub.logging_config = application_logging_config(log_format)
     # appended to, so a LazyConfigValue: its to_dict() lists the same dicts (get_value would freeze the list
     # there and then, and every service appended later would be lost)
     services = c.JupyterHub.services

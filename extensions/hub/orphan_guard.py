@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 
-from .request_logs import LOG_FORMAT_VARIABLE, configure_service_logging
+from .request_logs import LOG_FORMAT_VARIABLE, application_logging_config, configure_service_logging
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,14 @@ def run_service(service) -> None:
 
 
 def run_idle_culler() -> None:
-    """jupyterhub-idle-culler as a managed service that ends with its hub."""
-    from jupyterhub_idle_culler import main
+    """jupyterhub-idle-culler as a managed service that ends with its hub, in the hub's log format."""
+    from jupyterhub_idle_culler import IdleCuller
+    from traitlets.config import Config
 
+    config = Config()
+    config.IdleCuller.logging_config = application_logging_config(os.environ.get(LOG_FORMAT_VARIABLE, "text"))
     exit_when_orphaned()
-    main()
+    IdleCuller.launch_instance(config=config)
 
 
 if __name__ == "__main__":

@@ -171,10 +171,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def hub_logging_config(log_format: str) -> dict:
-    """``c.JupyterHub.logging_config`` for ``log_format``: in json, JupyterHub's console handler writes
-    JSON, and Python loggers outside JupyterHub's (the compute layer's) go there too, at WARNING as
-    before (they had no handler and reached stderr through logging's last resort)."""
+def application_logging_config(log_format: str) -> dict:
+    """A traitlets application's ``logging_config`` for ``log_format`` (the hub's, the idle culler's): in
+    json, its console handler writes JSON, and Python loggers outside its own (the hub's compute layer)
+    go there too, at WARNING as before (they had no handler and reached stderr through logging's last
+    resort)."""
     if log_format != "json":
         return {}
     return {"formatters": {"console": {"class": f"{__name__}.JsonFormatter"}},

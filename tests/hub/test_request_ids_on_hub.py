@@ -22,7 +22,7 @@ def hub(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("request-ids")
     site = yaml.safe_load((REPO / "extensions" / "hub" / "site" / "default.yaml").read_text())
     site["hub"]["log_format"] = "json"
-    site["services"] = {"idle_culler": {"enabled": False}}
+    site["services"] = {"idle_culler": {"every_seconds": 10}}  # it writes JSON too
     (workdir / "site.yaml").write_text(yaml.safe_dump(site))
     with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
         hub.tokens = {name: hub.api_token(name) for name in ("admin", "researcher")}

@@ -18,9 +18,9 @@ from factoryhub.request_logs import (
     HEADER,
     JsonFormatter,
     app_settings,
+    application_logging_config,
     configure_service_logging,
     current_request_id,
-    hub_logging_config,
     new_request_id,
     valid_request_id,
     with_request_id,
@@ -160,9 +160,10 @@ def test_a_record_with_a_traceback_stays_one_json_line():
     assert line["time"].endswith("+00:00") and "request_id" not in line
 
 
-def test_hub_logging_config_only_in_json():
-    assert hub_logging_config("text") == {}
-    assert hub_logging_config("json")["formatters"]["console"]["class"] == "factoryhub.request_logs.JsonFormatter"
+def test_application_logging_config_only_in_json():
+    assert application_logging_config("text") == {}
+    json_config = application_logging_config("json")
+    assert json_config["formatters"]["console"]["class"] == "factoryhub.request_logs.JsonFormatter"
 
 
 def test_a_service_refuses_an_unknown_log_format():
@@ -215,3 +216,25 @@ def test_the_hub_tells_every_service_it_starts_the_log_format_and_loses_none(tmp
     assert set(started.values()) == {log_format}
     assert "factoryhub-metrics" in {s["name"] for s in services}  # appended last: not lost
     assert c.JupyterHub.tornado_settings.get_value({})["log_function"].__name__ == "hub_log_request"
+
+
+def test_the_idle_culler_writes_json_when_the_hub_says_so(monkeypatch):
+    from jupyterhub_idle_culler import IdleCuller
+
+    from factoryhub import orphan_guard
+
+    launched = {}
+    monkeypatch.setenv("FACTORYHUB_LOG_FORMAT", "json")
+    monkeypatch.setattr(orphan_guard, "exit_when_orphaned", lambda: None)
+    monkeypatch.setattr(IdleCuller, "launch_instance", classmethod(lambda cls, config: launched.update(config=config)))
+    orphan_guard.run_idle_culler()
+    stream, root = io.StringIO(), logging.getLogger()
+    saved = root.handlers[:], root.level
+    monkeypatch.setattr(sys, "stderr", stream)
+    try:
+        IdleCuller(config=launched["config"]).log.warning("culling %s", "bob")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    line = json.loads(stream.getvalue())
+    assert line["logger"] == "IdleCuller" and line["message"] == "culling bob" and line["level"] == "warning"
