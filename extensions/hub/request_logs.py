@@ -108,10 +108,22 @@ def _user_name(handler) -> str | None:
     return getattr(user, "name", user if isinstance(user, str) else None) or None
 
 
+# JupyterHub's deprecated token and cookie checks carry the secret in the path (jupyterhub.log scrubs them too)
+_SECRET_IN_PATH = ("/api/authorizations/token/", "/api/authorizations/cookie/")
+
+
+def logged_path(path: str) -> str:
+    """``path`` as it may be logged: what follows a secret-carrying prefix replaced by ``[secret]``."""
+    for prefix in _SECRET_IN_PATH:
+        if prefix in path:
+            return path[:path.index(prefix) + len(prefix)] + "[secret]"
+    return path
+
+
 def access_fields(handler: web.RequestHandler) -> dict:
     """The structured fields of ``handler``'s access line (the path without its query: no secrets)."""
     request = handler.request
-    return {"request_id": request_id(request), "method": request.method, "path": request.path,
+    return {"request_id": request_id(request), "method": request.method, "path": logged_path(request.path),
             "status": handler.get_status(), "duration_ms": round(1000 * request.request_time(), 2),
             "user": _user_name(handler)}
 

@@ -21,6 +21,7 @@ from factoryhub.request_logs import (
     application_logging_config,
     configure_service_logging,
     current_request_id,
+    logged_path,
     new_request_id,
     valid_request_id,
     with_request_id,
@@ -238,3 +239,10 @@ def test_the_idle_culler_writes_json_when_the_hub_says_so(monkeypatch):
         root.setLevel(saved[1])
     line = json.loads(stream.getvalue())
     assert line["logger"] == "IdleCuller" and line["message"] == "culling bob" and line["level"] == "warning"
+
+
+def test_a_secret_in_a_path_is_not_logged():
+    assert logged_path("/hub/api/authorizations/token/s3cr3t") == "/hub/api/authorizations/token/[secret]"
+    assert logged_path("/hub/api/authorizations/cookie/jupyterhub-services/s3cr3t") == \
+        "/hub/api/authorizations/cookie/[secret]"
+    assert logged_path("/hub/api/users/alice") == "/hub/api/users/alice"
