@@ -1,11 +1,14 @@
 """Announcements in a real browser (issue 18, point 3): a group's announcement is on its member's home page
-and not on anyone else's; a project's on its member's spawn page; a text with markup is shown as text."""
+and not on anyone else's; a project's on its member's spawn page; a text with markup is shown as text; in a
+running session each of the user's announcements is a JupyterLab notification, once."""
 from __future__ import annotations
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.harness.announcements import GROUP, announcements_hub, post, prepare_audiences
+from tests.harness.hub import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +55,29 @@ def test_a_group_announcement_is_on_its_members_home_page_only(hub, page, browse
         expect(others.get_by_role("alert")).to_have_count(0)
     finally:
         other.context.close()
+
+
+def test_a_running_session_shows_the_users_announcements_once_as_notifications(hub, page):
+    researcher = hub.audiences["headers"]["researcher"]
+    server = f"{hub.url}/hub/api/users/researcher/server"
+    started = requests.post(server, headers=researcher, timeout=60,
+                            json={"user_options": {"profile": "notebook-small"}})
+    assert started.status_code in (201, 202), started.text
+    try:
+        wait_until(lambda: (requests.get(f"{hub.url}/hub/api/users/researcher", headers=researcher, timeout=10)
+                            .json()["servers"].get("") or {}).get("ready"), 90, "researcher's session")
+        log_in(hub, page, "researcher", "/user/researcher/lab")
+        warning = page.locator(".Toastify__toast--warning").filter(has_text="GPU users: drivers updated")
+        expect(warning).to_contain_text("<b>CUDA 12.6</b> from Monday.", timeout=90_000)
+        expect(page.locator(".Toastify__toast").filter(has_text="Welcome to the AI Factory")).to_have_count(1)
+        expect(page.get_by_text("Project storage moves")).to_have_count(0)  # the student's project only
+
+        post(hub, hub.audiences["headers"]["admin"], title="Posted meanwhile", text="New since the last look.")
+        page.reload()
+        # the new one shows that a poll of the reloaded page was handled (the session's server may answer its
+        # first from its 15 s cache, so it can be the next, a minute later); the earlier ones were not shown again
+        expect(page.locator(".Toastify__toast").filter(has_text="Posted meanwhile")).to_have_count(1, timeout=90_000)
+        expect(page.locator(".Toastify__toast").filter(has_text="GPU users")).to_have_count(0)
+        expect(page.locator(".Toastify__toast").filter(has_text="Welcome to the AI Factory")).to_have_count(0)
+    finally:
+        requests.delete(server, headers=researcher, timeout=60)
