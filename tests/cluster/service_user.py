@@ -30,7 +30,8 @@ SUDOERS_FILE = Path("/etc/sudoers.d/factoryhub")
 HUB_ENV = Path(os.environ.get("FACTORYHUB_TEST_HUB_ENV", "/opt/factoryhub/hub-env"))
 # what goes into the hub's environment: a change means it must be reinstalled
 HUB_SOURCES = ("pyproject.toml", "jupyterhub_config.py", "package.json", "package-lock.json", "spawners",
-               "extensions/hub", "extensions/quota", "extensions/catalogue", "extensions/workshops")
+               "extensions/hub", "extensions/quota", "extensions/catalogue", "extensions/workshops",
+               "extensions/dashboards", "extensions/announcements", "extensions/ai_act")
 
 
 def _run(argv: list[str], **kw) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from tests.slurm.conftest import cluster_site, edit_site
 pytestmark = pytest.mark.slurm
 HUB_ID = "restart-test"
 MANAGED_SERVICES = {"factoryhub.quota.service", "factoryhub.catalogue.service", "factoryhub.workshops.service",
-                    "factoryhub.dashboards.service",
+                    "factoryhub.dashboards.service", "factoryhub.announcements.service",
                     "factoryhub.spawners.slurm.reconciler", "factoryhub.orphan_guard"}
 
 
