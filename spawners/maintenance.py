@@ -145,6 +145,17 @@ def _partitions_text(window: MaintenanceWindow) -> str:
     return f"partition{'s' if len(window.partitions) != 1 else ''} {names}{some}"
 
 
+def as_announcements(windows: Sequence[MaintenanceWindow], now: dt.datetime,
+                     zone: dt.tzinfo | None = None) -> list[dict]:
+    """The windows as the hub's announcement feed shows them beside the admins' messages (on every
+    hub page): a warning each, with its dates and partitions."""
+    return [{"id": f"maintenance:{w.name}", "level": "warning", "title": f"Maintenance {w.name}",
+             "text": f"{'under way' if w.starts_at <= now else 'from ' + when(w.starts_at, zone)} until "
+                     f"{when(w.ends_at, zone)}, {_partitions_text(w)}: Slurm starts no session that would "
+                     f"still run when it begins."}
+            for w in windows]
+
+
 def render_notice(windows: Sequence[MaintenanceWindow], now: dt.datetime, partition: str, hours: float,
                   zone: dt.tzinfo | None = None) -> str:
     """The spawn form's maintenance box: every window with its dates and partitions, and the warning

@@ -6,6 +6,7 @@ identity ``factoryhub-announcements-reader`` (scope ``custom:announcements:read-
 user of the login cookie: the page never talks to the service itself (that would need the
 service's own OAuth login first), and rendering a page never waits for the service (the script
 asks after the page is shown). A service that does not answer costs the user the banner only.
+On Slurm, the cluster's maintenance windows (``FLAGS=MAINT`` reservations) come first, as warnings.
 Mixed into both authenticators, like the workshop and guest logins.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ from jupyterhub.handlers.base import BaseHandler
 from tornado import web
 from traitlets import Unicode
 from traitlets.config import Configurable
+
+from factoryhub.spawners.slurm.client import SlurmError
 
 from .restclient import RemoteError, RestClient, segment
 
@@ -49,7 +52,20 @@ class AnnouncementsFeedHandler(BaseHandler):
             self.finish(json.dumps({"announcements": [], "available": False,
                                     "message": "The announcements service did not answer."}))
             return
-        self.finish(json.dumps({"announcements": answer.get("announcements", []), "available": True}))
+        self.finish(json.dumps({"announcements": [*await self._maintenance(), *answer.get("announcements", [])],
+                                "available": True}))
+
+    async def _maintenance(self) -> list[dict]:
+        """The cluster's maintenance windows, where the user's sessions are Slurm jobs (the spawner
+        reads them from its shared, cached view of the cluster; none when Slurm does not answer)."""
+        windows = getattr(self.current_user.spawner, "maintenance_announcements", None)
+        if windows is None:
+            return []
+        try:
+            return await windows()
+        except SlurmError as err:
+            self.log.warning("Maintenance windows unavailable for the announcements feed: %s", err)
+            return []
 
 
 class AnnouncementsFeedMixin:

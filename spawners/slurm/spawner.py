@@ -118,6 +118,11 @@ class SlurmSessionSpawner(BudgetHoldMixin, SessionOptionsMixin, SlurmSpawner):
     def cluster(self):
         return cluster_cache_for(self.client)
 
+    async def maintenance_announcements(self) -> list[dict]:
+        """The cluster's maintenance windows as the hub's announcement feed shows them (announcements_feed.py)."""
+        now = dt.datetime.now(dt.UTC)
+        return maintenance.as_announcements((await self.cluster.view()).maintenance(now), now)
+
     @default("dashboard_command")
     def _default_dashboard_command(self):
         return ["factoryhub-dashboard-server"]  # from the session's environment, like jupyterhub-singleuser

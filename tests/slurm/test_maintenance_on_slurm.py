@@ -1,6 +1,7 @@
-"""A Slurm maintenance reservation (FLAGS=MAINT) made with scontrol: the spawn page shows its window,
-a walltime that crosses it is warned about (and Slurm really holds such a job), one that ends before
-it is not. The cluster is shared: the reservation starts 8 h ahead, so other tests' short jobs run."""
+"""A Slurm maintenance reservation (FLAGS=MAINT) made with scontrol: the spawn page and every hub
+page's announcements show its window, a walltime that crosses it is warned about (and Slurm really
+holds such a job), one that ends before it is not.
+The cluster is shared: the reservation starts 8 h ahead, so other tests' short jobs run."""
 from __future__ import annotations
 
 import json
@@ -71,6 +72,17 @@ def test_the_spawn_page_shows_the_maintenance_window(hub, maintenance):
     assert (f"<strong>{maintenance.name}</strong>: {when(maintenance.starts_at)} to {when(maintenance.ends_at)}, "
             "partitions cpu, gpu") in page
     assert f'<option value="{maintenance.name}"' not in page  # never offered as a reservation to run in
+
+
+def test_every_hub_page_announces_the_maintenance_window(hub, maintenance):
+    """The hub's announcement feed (the banner on the home page and every other hub page) carries the
+    window as a warning, before any admin's message, with no admin posting anything."""
+    feed = hub.login(USER).get(f"{hub.url}/hub/announcements", timeout=30)
+    assert feed.status_code == 200, feed.text
+    [notice] = [a for a in feed.json()["announcements"] if a["id"] == f"maintenance:{maintenance.name}"]
+    assert notice["level"] == "warning" and notice["title"] == f"Maintenance {maintenance.name}"
+    assert notice["text"].startswith(f"from {when(maintenance.starts_at)} until {when(maintenance.ends_at)}, "
+                                     "partitions cpu, gpu")
 
 
 def test_a_walltime_crossing_the_maintenance_is_warned_about_and_slurm_holds_the_job(hub, maintenance, slurm_cluster):

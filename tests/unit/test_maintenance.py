@@ -18,6 +18,7 @@ from factoryhub.spawners.maintenance import (
     SCRIPT,
     WARNING_FUNCTION,
     MaintenanceWindow,
+    as_announcements,
     crossing,
     script_entries,
     walltime_of,
@@ -137,6 +138,18 @@ def test_the_warning_says_when_slurm_would_start_the_session_and_what_fits():
     assert "only on the partition's nodes outside the maintenance, or after it ends" in warning(
         partial, "cpu", at("2026-12-04T16:10:00"), UTC)
     assert when(WINDOW.starts_at, CET) == "Sat 5 Dec 2026, 01:00 CET"
+
+
+def test_windows_as_the_hubs_announcements_are_warnings_with_their_dates_and_partitions():
+    rack = MaintenanceWindow("rack", WINDOW.starts_at, WINDOW.ends_at, frozenset({"cpu"}), frozenset({"cpu"}))
+    upcoming, partial = as_announcements([WINDOW, rack], at("2026-12-04T16:10:00"), UTC)
+    assert upcoming == {"id": "maintenance:maint-dec", "level": "warning", "title": "Maintenance maint-dec",
+                        "text": "from Sat 5 Dec 2026, 00:00 UTC until Sat 5 Dec 2026, 02:00 UTC, partitions cpu, gpu: "
+                                "Slurm starts no session that would still run when it begins."}
+    assert "partition cpu (some nodes of cpu)" in partial["text"]
+    [under_way] = as_announcements([WINDOW], at("2026-12-05T01:00:00"), UTC)
+    assert under_way["text"].startswith("under way until Sat 5 Dec 2026, 02:00 UTC")
+    assert as_announcements([], at("2026-12-05T01:00:00"), UTC) == []
 
 
 def test_warnings_concern_only_the_sessions_partition():
