@@ -4,6 +4,7 @@
  * browser's storage and the notifications; tests pass in fakes.
  */
 import { KeyValueStore, NOTIFICATION_LENGTH } from './messages';
+import { Poller } from './poller';
 
 /** One announcement as the announcements service answers it. */
 export interface Announcement {
@@ -73,57 +74,20 @@ export function isLong(announcement: Announcement): boolean {
   return announcementText(announcement).length > NOTIFICATION_LENGTH;
 }
 
-/**
- * Asks for the user's current announcements at start and every `intervalMs`, and shows each one not
- * shown before, in the service's order (warnings first). A failed poll is reported to `onError` (a
- * console line, never a popup) and the next poll tries again.
- */
-export class AnnouncementPoller {
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private polling: Promise<number> | null = null;
-
+/** Asks for the user's current announcements and shows each one not shown before, in the service's order
+ * (warnings first; poller.ts). */
+export class AnnouncementPoller extends Poller {
   constructor(
     private readonly fetchAnnouncements: () => Promise<AnnouncementsAnswer>,
     private readonly shown: ShownIds,
-    private readonly show: (announcement: Announcement) => void,
-    private readonly onError: (error: unknown) => void = () => undefined,
-    private readonly intervalMs: number = ANNOUNCEMENTS_POLL_MS
-  ) {}
-
-  /** One poll now; the number of announcements shown. A poll still under way is awaited, not doubled. */
-  poll(): Promise<number> {
-    if (!this.polling) {
-      this.polling = this.fetchAndShow().finally(() => {
-        this.polling = null;
-      });
-    }
-    return this.polling;
+    private readonly show: (item: Announcement) => void,
+    onError: (error: unknown) => void = () => undefined,
+    intervalMs: number = ANNOUNCEMENTS_POLL_MS
+  ) {
+    super(onError, intervalMs);
   }
 
-  /** Poll now and every `intervalMs` until `stop()`. */
-  start(): void {
-    if (this.timer === null) {
-      this.timer = setInterval(() => void this.tick(), this.intervalMs);
-      void this.tick();
-    }
-  }
-
-  stop(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.poll();
-    } catch (error) {
-      this.onError(error);
-    }
-  }
-
-  private async fetchAndShow(): Promise<number> {
+  protected async fetchAndShow(): Promise<number> {
     const answer = await this.fetchAnnouncements();
     let shown = 0;
     for (const announcement of answer.announcements ?? []) {

@@ -3,6 +3,7 @@
  * and remembering the last one shown. Pure: the plugin (broadcasts.ts) passes in the server, the
  * browser's storage and the notifications; tests pass in fakes.
  */
+import { Poller } from './poller';
 
 /** One message as the workshops service answers it. */
 export interface BroadcastMessage {
@@ -77,57 +78,19 @@ export function isTruncated(message: BroadcastMessage): boolean {
   return notificationText(message).length > NOTIFICATION_LENGTH;
 }
 
-/**
- * Asks for the messages newer than the last one shown, at start and every `intervalMs`, and shows
- * each new one once, oldest first. A failed poll is reported to `onError` (a console line, never a
- * popup) and the next poll tries again.
- */
-export class MessagePoller {
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private polling: Promise<number> | null = null;
-
+/** Asks for the messages newer than the last one shown and shows each new one once, oldest first (poller.ts). */
+export class MessagePoller extends Poller {
   constructor(
     private readonly fetchMessages: (after: number) => Promise<MessagesAnswer>,
     private readonly lastShown: LastShown,
-    private readonly show: (message: BroadcastMessage) => void,
-    private readonly onError: (error: unknown) => void = () => undefined,
-    private readonly intervalMs: number = POLL_MS
-  ) {}
-
-  /** One poll now; the number of messages shown. A poll still under way is awaited, not doubled. */
-  poll(): Promise<number> {
-    if (!this.polling) {
-      this.polling = this.fetchAndShow().finally(() => {
-        this.polling = null;
-      });
-    }
-    return this.polling;
+    private readonly show: (item: BroadcastMessage) => void,
+    onError: (error: unknown) => void = () => undefined,
+    intervalMs: number = POLL_MS
+  ) {
+    super(onError, intervalMs);
   }
 
-  /** Poll now and every `intervalMs` until `stop()`. */
-  start(): void {
-    if (this.timer === null) {
-      this.timer = setInterval(() => void this.tick(), this.intervalMs);
-      void this.tick();
-    }
-  }
-
-  stop(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.poll();
-    } catch (error) {
-      this.onError(error);
-    }
-  }
-
-  private async fetchAndShow(): Promise<number> {
+  protected async fetchAndShow(): Promise<number> {
     const answer = await this.fetchMessages(this.lastShown.get());
     const fresh = [...(answer.messages ?? [])].sort((a, b) => a.id - b.id);
     let shown = 0;
