@@ -30,7 +30,7 @@ class NotFound(LookupError):
 def project_record(project: Project) -> dict:
     """A project as the admin API and the audit log record it."""
     return {"account": project.account, "title": project.title, "track": project.track.value,
-            "sector": project.sector.value, "contact": project.contact,
+            "sector": project.sector.value, "contact": project.contact, "pi": project.pi,
             "members": sorted(m.username for m in project.members)}
 
 
@@ -52,8 +52,10 @@ def create_project(session: Session, actor: str, body: ProjectCreate) -> Project
     """Create a project for a Slurm account and audit it; Conflict if the account has one already."""
     if session.scalar(select(Project.id).where(Project.account == body.account)) is not None:
         raise Conflict("account", f"a project for Slurm account {body.account!r} exists already")
+    if body.pi and body.pi not in body.members:
+        raise Conflict("pi", f"{body.pi} is not among the project's members; name a member")
     project = Project(account=body.account, title=body.title, track=body.track, sector=body.sector,
-                      contact=body.contact, members=[Member(username=u) for u in sorted(set(body.members))])
+                      contact=body.contact, pi=body.pi, members=[Member(username=u) for u in sorted(set(body.members))])
     session.add(project)
     session.flush()
     _audit(session, actor, "create", "project", project.account, None, project_record(project))
@@ -67,6 +69,8 @@ def update_project(session: Session, actor: str, account: str, body: ProjectUpda
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is None:
             raise Conflict(field, "may not be null")
+        if field == "pi" and value and value not in {m.username for m in project.members}:
+            raise Conflict("pi", f"{value} is not a member of project {account}; add them first")
         setattr(project, field, value)
     session.flush()
     _audit(session, actor, "update", "project", account, before, project_record(project))
@@ -97,6 +101,8 @@ def set_member(session: Session, actor: str, account: str, username: str, member
     if member and username not in current:
         project.members.append(Member(username=username))
     elif not member and username in current:
+        if username == project.pi:
+            raise Conflict("username", f"{username} is the project's PI; name another PI (or none) first")
         project.members.remove(current[username])
     else:
         return project  # nothing changes, nothing to audit

@@ -7,6 +7,7 @@ authorization is by custom scopes:
 - ``custom:quota:read`` reads every project (support staff, reports);
 - ``custom:quota:admin`` also creates and changes projects, members and allocations, and reads
   the KPI report;
+- a project's PI (``pi``, one of its members) and admins edit its AI-Act record (ai_act_api.py);
 - ``custom:quota:holds`` places and closes spawn holds (the hub's session spawner).
 
 Errors are JSON ``{"status", "field", "message"}``: 400 (a parameter or the body), 401 (no
@@ -295,6 +296,8 @@ class KpiHandler(ApiHandler):
 
 def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
     """URL patterns below the service prefix (e.g. /services/factoryhub-quota/)."""
+    from . import ai_act_api  # its handlers extend ApiHandler: imported once this module is complete
+
     args = {"db": db, "hold_lifetime": hold_grace}
     account = ACCOUNT_IN_PATH
     return [
@@ -304,6 +307,7 @@ def routes(prefix: str, db: Database, hold_grace: dt.timedelta) -> list:
         (rf"{prefix}{API}/projects/{account}/members/(?P<username>[^/]+)", MemberHandler, args),
         (rf"{prefix}{API}/projects/{account}/allocations", AllocationsHandler, args),
         (rf"{prefix}{API}/projects/{account}/usage\.csv", UsageCsvHandler, args),
+        *ai_act_api.routes(prefix, API, account, args),
         (rf"{prefix}{API}/allocations/(?P<allocation_id>[0-9]{{1,12}})", AllocationHandler, args),
         (rf"{prefix}{API}/audit", AuditHandler, args),
         (rf"{prefix}{API}/reports/kpi", KpiHandler, args),

@@ -1,4 +1,4 @@
-"""The allocations ledger as tables: projects, members, allocations, usage, holds, audit.
+"""The allocations ledger as tables: projects, members, allocations, usage, holds, audit, AI-Act records.
 
 Amounts are whole GPU-seconds and CPU-seconds (BigInteger): sums are exact and the API
 converts to hours at its edge. Times are UTC; SQLite stores them naive, so every
@@ -54,6 +54,8 @@ class Project(Base):
     track: Mapped[Track] = mapped_column(Enum(Track, name="track", native_enum=False, length=20))
     sector: Mapped[Sector] = mapped_column(Enum(Sector, name="sector", native_enum=False, length=20))
     contact: Mapped[str] = mapped_column(String(254), default="")
+    # the principal investigator: one of the members (admin.py checks), who edits the AI-Act record; "" none
+    pi: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -166,6 +168,17 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class AiActRecord(Base):
+    """A project's AI-Act record (factoryhub.ai_act.record.ProjectRecord as JSON), one per project."""
+
+    __tablename__ = "ai_act_records"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(255))
 
 
 class ImportState(Base):

@@ -122,7 +122,8 @@ def _summary(project: Project, members: list[str], allocations: list[dict], bala
     today = now.date().isoformat()
     return {
         "account": project.account, "title": project.title, "track": project.track.value,
-        "sector": project.sector.value, "contact": project.contact, "members": members,
+        "sector": project.sector.value, "contact": project.contact, "pi": project.pi,
+        "members": members,
         "allocations": allocations,
         "period": {"starts_on": balance.period[0].isoformat(), "ends_on": balance.period[1].isoformat()}
         if balance.period else None,

@@ -19,6 +19,9 @@ from .models import Sector, Track
 SLURM_ACCOUNT = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$"
 USERNAME = r"^[a-z_][a-z0-9_\-]{0,31}$"
 Account = Annotated[str, Field(pattern=SLURM_ACCOUNT, description="Slurm account name")]
+# the principal investigator: a member's user name, or "" for none
+PrincipalInvestigator = Annotated[str, Field(pattern=r"^([a-z_][a-z0-9_\-]{0,31})?$",
+                                             description="A member's user name, or empty for none")]
 Username = Annotated[str, Field(pattern=USERNAME, description="Unix/Slurm user name")]
 Hours = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 # some character other than white space (titles are stripped: " " would become "")
@@ -37,6 +40,7 @@ class ProjectCreate(Body):
     track: Track = Track.exploratory
     sector: Sector = Sector.research
     contact: Text(254) = ""
+    pi: PrincipalInvestigator = ""
     members: list[Username] = Field(default_factory=list, max_length=10_000)
 
 
@@ -58,6 +62,7 @@ class ProjectUpdate(NoNulls):
     track: Track | None = None
     sector: Sector | None = None
     contact: Text(254) | None = None
+    pi: PrincipalInvestigator | None = None
 
 
 class AllocationCreate(Body):
