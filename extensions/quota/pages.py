@@ -1,4 +1,5 @@
-"""The quota service's pages: a user's own balances; admins' project, allocation, audit and KPI views.
+"""The quota service's pages: a user's own balances; admins' project, allocation, audit and KPI views
+(a project's AI-Act record page: ai_act_pages.py).
 
 Browsers authenticate through the hub (HubOAuth); forms post back here with an xsrf token,
 are validated by the same schemas and admin functions as the API, and re-render with the
@@ -22,7 +23,7 @@ from .api import ACCOUNT_IN_PATH, ADMIN, ApiHandler
 from .db import Database
 from .kpi_report import kpi_report
 from .models import Allocation, Sector, Track, utcnow
-from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate
+from .schemas import AllocationCreate, AllocationUpdate, ProjectCreate, ProjectUpdate
 
 TEMPLATES = Path(__file__).with_name("templates")
 NEAR_LIMIT = 0.8  # a project at 80 % used or held is "near its limit"
@@ -170,6 +171,16 @@ class MembersPage(ProjectPage):
         self.change(account, apply)
 
 
+class PiPage(ProjectPage):
+    """An admin's form post naming the project's PI (one of its members; empty: none)."""
+    @web.authenticated
+    def post(self, account):
+        def apply(session):
+            pi = self.get_body_argument("pi", "").strip()
+            admin.update_project(session, self.actor, account, ProjectUpdate(pi=pi))
+        self.change(account, apply)
+
+
 class KpiPage(PageHandler):
     """The admins' KPI report of a month or any period: its figures, charts and links to its exports."""
 
@@ -212,6 +223,8 @@ DEFINITIONS = (
 
 def routes(prefix: str, db: Database) -> list:
     """The quota service's HTML page routes under ``prefix``, each handler given the ledger ``db``."""
+    from . import ai_act_pages  # its page extends PageHandler: imported once this module is complete
+
     args = {"db": db, "hold_lifetime": dt.timedelta()}
     account = ACCOUNT_IN_PATH
     return [
@@ -222,6 +235,8 @@ def routes(prefix: str, db: Database) -> list:
         (rf"{prefix}admin/projects/{account}", ProjectPage, args),
         (rf"{prefix}admin/projects/{account}/allocations", NewAllocationPage, args),
         (rf"{prefix}admin/projects/{account}/members", MembersPage, args),
+        (rf"{prefix}admin/projects/{account}/pi", PiPage, args),
+        *ai_act_pages.routes(prefix, account, args),
         (rf"{prefix}admin/allocations/(?P<allocation_id>[0-9]{{1,12}})", AllocationPage, args),
     ]
 

@@ -1,10 +1,12 @@
-"""A project's AI-Act record through the quota API served by tornado: members read, the PI and admins
-write, others 403; bodies validated by the core (the question named); exports round-trip; every change
-audited with the record before and after; the PI is a member."""
+"""A project's AI-Act record through the quota API and its page served by tornado: members read, the PI
+and admins write, others 403; bodies validated by the core (the question named); exports round-trip;
+every change audited with the record before and after; the PI is a member; the page's guided form asks
+the next question until the category is decided and says it is no legal advice."""
 from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
@@ -52,10 +54,15 @@ async def call(db, project, monkeypatch):
     server = HTTPServer(app)
     server.add_sockets([sock])
 
-    async def fetch(user, method="GET", path="", body=None, account=project):
-        payload = None if body is None else (body if isinstance(body, (str, bytes)) else json.dumps(body))
-        return await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}{PREFIX}api/v1/projects/{account}/ai-act{path}",
-                                             method=method, body=payload, headers={"X-Test-User": user["name"]},
+    async def fetch(user, method="GET", path="", body=None, account=project, below=None):
+        """``below``: a path below the prefix instead of the record's API; a dict body is a form then."""
+        if below is not None:
+            url, payload = f"{PREFIX}{below}", None if body is None else urlencode(body)
+        else:
+            url = f"{PREFIX}api/v1/projects/{account}/ai-act{path}"
+            payload = None if body is None else (body if isinstance(body, (str, bytes)) else json.dumps(body))
+        return await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}{url}", method=method, body=payload,
+                                             headers={"X-Test-User": user["name"]}, follow_redirects=False,
                                              raise_error=False)
     yield fetch
     server.stop()
@@ -153,3 +160,67 @@ def test_the_pi_is_one_of_the_members(db, project):
     with db.write() as session:
         admin.update_project(session, "user:admin", project, ProjectUpdate(pi=""))
         assert admin.set_member(session, "user:admin", project, "alice", False).pi == ""
+
+
+async def test_the_page_guides_the_pi_through_the_questionnaire_and_members_only_read(call):
+    page = "ai-act/proj-climate"
+    empty = await call(MEMBER, below=page)
+    assert empty.code == 200 and b"not legal advice" in empty.body and b"fh-ai-act-empty" in empty.body
+    assert b"fh-ai-act-purpose-form" not in empty.body
+    assert (await call(STRANGER, below=page)).code == 403
+    purpose = {"action": "purpose", "intended_purpose": "x" * 20}
+    assert (await call(MEMBER, "POST", body=purpose, below=page)).code == 403
+    refused = await call(PI, "POST", body={"action": "answer", "question": "research_only", "value": "no"}, below=page)
+    assert refused.code == 400 and b"write the project&#x27;s intended purpose first" in refused.body
+    saved = await call(PI, "POST", body={"action": "purpose", "intended_purpose": RECORD["intended_purpose"]},
+                       below=page)
+    assert saved.code == 302 and saved.headers["Location"].endswith(f"{page}?saved=1")
+    for question, value in HIRING.items():  # asked one after the other, in the path's order
+        shown = (await call(PI, below=page)).body.decode()
+        assert f'id="fh-ai-act-next" data-question="{question}"' in shown
+        done = await call(PI, "POST", body={"action": "answer", "question": question, "value": value}, below=page)
+        assert done.code == 302, done.body
+    final = (await call(MEMBER, below=page)).body.decode()
+    assert "fh-ai-act-next" not in final and "<strong>high-risk</strong>" in final
+    assert 'data-item="human-oversight"' in final
+    assert "fh-ai-act-exports" in final and 'name="action" value="answer"' not in final  # a member only reads
+    bad = await call(PI, "POST", body={"action": "answer", "question": "annex_iii_area", "value": "astrology"},
+                     below=page)
+    assert bad.code == 400 and b"annex_iii_area" in bad.body
+    changed = await call(ADMIN, "POST", body={"action": "answer", "question": "annex_iii_area", "value": "none"},
+                         below=page)
+    assert changed.code == 302
+    record = body(await call(MEMBER))["record"]
+    assert "annex_iii_profiling" not in record["answers"]  # no longer on the path: dropped
+    assert record["answers"]["interacts_with_people"] == "yes"  # still on it: kept
+    assert record["assessment"]["category"] == "transparency"
+
+
+async def test_the_page_adds_and_removes_datasets_and_models(call):
+    page = "ai-act/proj-climate"
+    await call(PI, "PUT", body={**RECORD, "datasets": [], "models": []})
+    dataset = {"action": "add-dataset", "entry_id": "cv-corpus", "title": "CV corpus", "licence": "CC-BY-4.0",
+               "access": "restricted", "terms": "Project only."}
+    assert (await call(PI, "POST", body=dataset, below=page)).code == 302
+    model = {"action": "add-model", "name": "ranker", "model_card": "https://models.example/ranker",
+             "base_model": "bert-base", "datasets": "cv-corpus, other"}
+    refused = await call(PI, "POST", body=model, below=page)
+    assert refused.code == 400 and b"other" in refused.body
+    assert (await call(PI, "POST", body={**model, "datasets": "cv-corpus"}, below=page)).code == 302
+    shown = (await call(MEMBER, below=page)).body.decode()
+    assert "<code>cv-corpus</code>" in shown and 'href="https://models.example/ranker"' in shown
+    removed = await call(ADMIN, "POST", body={"action": "remove-dataset", "entry_id": "cv-corpus"}, below=page)
+    assert removed.code == 302
+    record = body(await call(MEMBER))["record"]
+    assert record["datasets"] == [] and record["models"][0]["datasets"] == []
+    assert (await call(PI, "POST", body={"action": "remove-model", "name": "ranker"}, below=page)).code == 302
+    assert body(await call(MEMBER))["record"]["models"] == []
+
+
+async def test_an_admin_names_the_pi_on_the_project_page(call, db):
+    assert (await call(ADMIN, "POST", body={"pi": "bob"}, below="admin/projects/proj-climate/pi")).code == 302
+    assert (await call(MEMBER, "PUT", body=RECORD)).code == 201  # bob is the PI now
+    assert (await call(PI, "PUT", body=RECORD)).code == 403
+    refused = await call(ADMIN, "POST", body={"pi": "carol"}, below="admin/projects/proj-climate/pi")
+    assert refused.code == 400 and b"carol is not a member" in refused.body
+    assert (await call(MEMBER, "POST", body={"pi": "bob"}, below="admin/projects/proj-climate/pi")).code == 403
