@@ -48,7 +48,7 @@ def read_body(raw: bytes, account: str) -> ProjectRecord:
     if not isinstance(data, dict):
         raise RecordError([("body", "must be a JSON object (the record)")])
     data.setdefault("project", account)
-    if data["project"] != account:
+    if not isinstance(data["project"], str) or data["project"].strip() != account:
         raise RecordError([("project", f"must be the project of the path ({account})")])
     try:
         return from_json(json.dumps(data))

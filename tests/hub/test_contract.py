@@ -93,6 +93,9 @@ def keep_rules_in_words(context, case):
             return case
         if ends < starts:  # "ends_on: not before starts_on"
             case.body = {**case.body, "starts_on": ends.isoformat(), "ends_on": starts.isoformat()}
+    if label == "PUT /projects/{account}/ai-act" and positive(case, ParameterLocation.BODY) \
+            and isinstance(case.body, dict):
+        case.body = one_ai_act_record(case.body, (case.path_parameters or {}).get("account"))
     if label == "GET /entries" and positive(case, ParameterLocation.QUERY) and isinstance(case.query, dict) \
             and isinstance(case.query.get("q"), str):
         q = case.query["q"]
@@ -112,6 +115,24 @@ def keep_rules_in_words(context, case):
         body["ends_at"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
         case.body = body
     return case
+
+
+def one_ai_act_record(body: dict, account) -> dict:
+    """"answers along the questionnaire's path", "assessment computed", "project: the path's account",
+    "datasets and model names distinct", "a model's datasets among the record's"."""
+    body = {k: v for k, v in body.items() if k not in ("answers", "assessment", "project")}
+    if isinstance(account, str):
+        body["project"] = account
+    for key, name in (("datasets", "entry_id"), ("models", "name")):
+        if isinstance(body.get(key), list):
+            kept = {}
+            for item in body[key]:
+                if isinstance(item, dict) and isinstance(item.get(name), str):
+                    kept.setdefault(item[name].strip(), item)
+            body[key] = list(kept.values())
+    if isinstance(body.get("models"), list):
+        body["models"] = [{**model, "datasets": []} for model in body["models"]]
+    return body
 
 
 def one_period(query: dict) -> dict:
