@@ -8,7 +8,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.harness.announcements import GROUP, announcements_hub, post, prepare_audiences
-from tests.harness.hub import wait_until
+from tests.harness.hub import running_session, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -59,13 +59,7 @@ def test_a_group_announcement_is_on_its_members_home_page_only(hub, page, browse
 
 def test_a_running_session_shows_the_users_announcements_once_as_notifications(hub, page):
     researcher = hub.audiences["headers"]["researcher"]
-    server = f"{hub.url}/hub/api/users/researcher/server"
-    started = requests.post(server, headers=researcher, timeout=60,
-                            json={"user_options": {"profile": "notebook-small"}})
-    assert started.status_code in (201, 202), started.text
-    try:
-        wait_until(lambda: (requests.get(f"{hub.url}/hub/api/users/researcher", headers=researcher, timeout=10)
-                            .json()["servers"].get("") or {}).get("ready"), 90, "researcher's session")
+    with running_session(hub, "researcher", researcher):
         log_in(hub, page, "researcher", "/user/researcher/lab")
         warning = page.locator(".Toastify__toast--warning").filter(has_text="GPU users: drivers updated")
         expect(warning).to_contain_text("<b>CUDA 12.6</b> from Monday.", timeout=90_000)
@@ -84,5 +78,3 @@ def test_a_running_session_shows_the_users_announcements_once_as_notifications(h
         expect(page.locator(".Toastify__toast").filter(has_text="Posted meanwhile")).to_have_count(1, timeout=30_000)
         expect(page.locator(".Toastify__toast").filter(has_text="GPU users")).to_have_count(0)
         expect(page.locator(".Toastify__toast").filter(has_text="Welcome to the AI Factory")).to_have_count(0)
-    finally:
-        requests.delete(server, headers=researcher, timeout=60)

@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,3 +291,18 @@ def set_remaining_gpu_hours(quota: str, admin_token: str, account: str, gpu_hour
     resp = requests.patch(f"{quota}/allocations/{project['allocations'][0]['id']}", headers=admin, timeout=30,
                           json={"gpu_hours": allocated})
     assert resp.status_code == 200, resp.text
+
+
+@contextmanager
+def running_session(hub: HubProcess, username: str, headers: dict, profile: str = "notebook-small"):
+    """``username``'s default server started through the REST API with ``headers`` and ready inside the
+    block, asked to stop after it."""
+    server = f"{hub.url}/hub/api/users/{username}/server"
+    started = requests.post(server, headers=headers, timeout=60, json={"user_options": {"profile": profile}})
+    assert started.status_code in (201, 202), started.text
+    try:
+        wait_until(lambda: (requests.get(f"{hub.url}/hub/api/users/{username}", headers=headers, timeout=10)
+                            .json()["servers"].get("") or {}).get("ready"), 90, f"{username}'s session")
+        yield
+    finally:
+        requests.delete(server, headers=headers, timeout=60)

@@ -10,7 +10,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.harness.announcements import GROUP, SERVICE, announcements_hub, api, post, prepare_audiences
-from tests.harness.hub import wait_until
+from tests.harness.hub import running_session
 
 pytestmark = pytest.mark.hub
 
@@ -143,17 +143,9 @@ def test_a_withdrawn_announcement_disappears_at_once(hub, posted):
 
 def test_a_running_session_gets_its_users_announcements_with_its_own_token(hub, posted):
     researcher = hub.audiences["headers"]["researcher"]
-    server = f"{hub.url}/hub/api/users/researcher/server"
-    started = requests.post(server, headers=researcher, timeout=60,
-                            json={"user_options": {"profile": "notebook-small"}})
-    assert started.status_code in (201, 202), started.text
-    try:
-        wait_until(lambda: (requests.get(f"{hub.url}/hub/api/users/researcher", headers=researcher, timeout=10)
-                            .json()["servers"].get("") or {}).get("ready"), 90, "researcher's session")
+    with running_session(hub, "researcher", researcher):
         lab = requests.get(f"{hub.url}/user/researcher/factoryhub/api/announcements", headers=researcher, timeout=60)
         assert titles(lab) == ["GPU users: new drivers", "Welcome"]  # the session's user's, not the hub's view
-    finally:
-        requests.delete(server, headers=researcher, timeout=60)
 
 
 def test_an_admin_posts_and_withdraws_on_the_page(hub, posted):
