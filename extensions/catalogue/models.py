@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Enum, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from factoryhub.servicedb import UTCDateTime, utcnow
@@ -64,3 +64,48 @@ class AuditEntry(Base):
     username: Mapped[str] = mapped_column(String(255))
     request_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class IntegrityState(Base):
+    """The last verification of one distribution (entry id, 1-based position), replaced by each new one.
+
+    ``expected`` and ``location`` are the entry's values when it was checked: a steward who
+    re-curates (a new checksum or path) makes the old verdict not apply any more.
+    ``good_manifest`` keeps a directory's per-file hashes from its last verified check, so that a
+    later mismatch can name the files that changed.
+    """
+    __tablename__ = "integrity_states"
+
+    entry_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    distribution: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location: Mapped[str] = mapped_column(Text)
+    expected: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    observed: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))  # integrity.STATES
+    detail: Mapped[str] = mapped_column(Text, default="")
+    files: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_by: Mapped[str] = mapped_column(String(255))
+    good_manifest: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
+class StewardNotification(Base):
+    """Something the data stewards must look at: a distribution changed, vanished or became unreadable.
+
+    Opened when a verification finds it, resolved (kept, with when and how) when a later one
+    finds the data as curated again.
+    """
+    __tablename__ = "steward_notifications"
+    __table_args__ = (Index("ix_notifications_open", "entry_id", "distribution", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    entry_id: Mapped[str] = mapped_column(String(100))
+    distribution: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # changed | missing | unreadable
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
