@@ -88,6 +88,7 @@ class Distribution:
     location: str
     byte_size: int | None = None
     description: str = ""
+    sha256: str | None = None  # at curation: of the file, or of a directory's manifest (integrity.py)
 
 
 @dataclass(frozen=True, slots=True)

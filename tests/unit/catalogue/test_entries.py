@@ -118,6 +118,14 @@ def test_a_model_entry_has_its_model_block_and_yml_is_an_entry_suffix_too(tmp_pa
     assert (entry.issued, entry.temporal_start, entry.spatial, entry.groups) == (None, None, (), ())
 
 
+def test_a_distribution_may_carry_its_sha256_at_curation(tmp_path):
+    digest = "0123456789abcdef" * 4
+    entry = load_entry(write(tmp_path / "summed.yaml", dumped(distributions=[
+        {"title": "Table", "format": "csv", "location": "/srv/t.csv", "sha256": digest},
+        {"title": "Folder", "format": "png", "location": "/srv/images"}])))
+    assert [d.sha256 for d in entry.distributions] == [digest, None]
+
+
 def test_optional_dates_may_be_quoted_in_the_file(tmp_path):
     entry = load_entry(write(tmp_path / "quoted.yaml", dumped(issued="2024-02-29", temporal={"start": "2020-01-01"})))
     assert (entry.issued, entry.temporal_start, entry.temporal_end) == (dt.date(2024, 2, 29), dt.date(2020, 1, 1), None)
@@ -139,6 +147,12 @@ SCHEMA_CASES = {
                                   ["before temporal.start"]),
     "groups on an open entry": (dict(groups=["medical-imaging"]), "groups", ["restricted", "access is open"]),
     "groups on a registered entry": (dict(access="registered", groups=["x"]), "groups", ["access is registered"]),
+    "sha256 in upper case": (dict(distributions=[{"title": "T", "format": "csv", "location": "/srv/t.csv",
+                                                  "sha256": "A" * 64}]), "distributions[0].sha256", ["pattern"]),
+    "sha256 too short": (dict(distributions=[{"title": "T", "format": "csv", "location": "/srv/t.csv",
+                                              "sha256": "ab" * 31}]), "distributions[0].sha256", ["pattern"]),
+    "sha256 not text": (dict(distributions=[{"title": "T", "format": "csv", "location": "/srv/t.csv",
+                                             "sha256": 12345}]), "distributions[0].sha256", ["string"]),
 }
 
 
