@@ -17,7 +17,7 @@ from pathlib import Path
 
 from factoryhub.heap import gc_paused
 
-from .entries import Entry, EntryError, EntryProblem, entry_files, load_entry
+from .entries import Entry, EntryError, EntryProblem, entry_files, entry_notices, load_entry
 from .index import SearchIndex
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,12 @@ class CatalogueUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Catalogue:
-    """One loaded snapshot of the catalogue: its entries, the files that failed and the search index over them."""
+    """One loaded snapshot of the catalogue: its entries, the files that failed, the notices about
+    entries served in a deprecated form, and the search index over them."""
     entries: tuple[Entry, ...]
     problems: tuple[EntryProblem, ...] = ()
     stale: tuple[str, ...] = ()  # ids served from their last good version
+    notices: tuple[EntryProblem, ...] = ()  # served, but a steward should fix them (e.g. free-text provenance)
     version: str = ""
     loaded_at: float = field(default_factory=time.time)
     previous: InitVar[Catalogue | None] = None  # its index's word lists are reused for unchanged entries
@@ -75,7 +77,7 @@ class CatalogueLoader:
             paths = entry_files(self.directory)
         except OSError as err:
             raise CatalogueUnavailable(f"{self.directory}: cannot be listed ({err.strerror})") from None
-        files, entries, problems, stale, seen = {}, [], [], [], {}
+        files, entries, problems, notices, stale, seen = {}, [], [], [], [], {}
         for path in paths:
             try:
                 info = os.stat(path)
@@ -98,6 +100,7 @@ class CatalogueLoader:
                 continue
             seen[entry.id] = path
             entries.append(entry)
+            notices.extend(entry_notices(entry, str(path)))
         self._files = files
         self._last_good = {p: c.entry for p, c in files.items() if c.entry} | \
                           {p: e for p, e in self._last_good.items() if p in files and files[p].entry is None}
@@ -106,11 +109,14 @@ class CatalogueLoader:
             return self._served  # nothing changed: no new index
         for problem in problems:
             log.warning("Catalogue entry skipped: %s", problem.describe())
+        for notice in notices:
+            log.info("Catalogue entry served with a notice: %s", notice.describe())
         with gc_paused():  # an index of acyclic sets and integers: nothing for the collector to find
-            self._served = Catalogue(tuple(entries), tuple(problems), tuple(stale), version, previous=self._served)
+            self._served = Catalogue(tuple(entries), tuple(problems), tuple(stale), tuple(notices), version,
+                                     previous=self._served)
         return self._served
 
 
 def describe_problems(problems: Sequence[EntryProblem]) -> list[dict]:
-    """The problems of a catalogue load as JSON records (file, field, reason) for the API and the pages."""
+    """The problems (or notices) of a catalogue load as JSON records (file, field, reason) for the API and the pages."""
     return [{"file": p.file, "field": p.field, "reason": p.reason} for p in problems]

@@ -7,6 +7,13 @@ access is requested there. The cluster path of a distribution appears only for a
 viewer may use. What DCAT-AP has no property for (personal data, lawful basis, intended use,
 model size…) goes under the FactoryHub namespace ``fh:``; the DCAT-AP shapes are open.
 
+Provenance is both a dct:ProvenanceStatement (its readable summary) and, for structured
+provenance, PROV-O: the sources as prov:Entity (prov:wasDerivedFrom), a collection activity
+and one activity per processing step, chained by prov:wasInformedBy (prov:wasGeneratedBy),
+each step associated with its tool as a prov:SoftwareAgent, and the curator as a
+prov:qualifiedAttribution. A distribution's SHA-256 at curation is an spdx:checksum (for a
+directory, of its manifest: docs/catalogue.md#integrity).
+
 Vocabulary values (themes, access rights, file types, licences, language) are typed in the
 document itself, because the DCAT-AP 3.0.1 range shapes check the class of every value and
 the EU authority tables that a harvester would load type their concepts only as skos:Concept.
@@ -18,17 +25,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from .entries import Agent, ContactPoint, Distribution, Entry, Place
+from .entries import Agent, ContactPoint, Distribution, Entry, Place, ProcessingStep, Provenance
 
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 SPDX = "http://spdx.org/licenses/"
 FH = "https://factoryhub.eu/ns#"
+SPDX_TERMS = "http://spdx.org/rdf/terms#"
+CURATOR_ROLE = "http://id.loc.gov/vocabulary/relators/cur"  # MARC relator "Curator"
 
 _IRI_VALUED = ("dcat:dataset", "dcat:theme", "dcat:themeTaxonomy", "dcat:landingPage", "dcat:accessURL",
                "dcat:downloadURL", "dcat:mediaType", "dct:format", "dct:license", "dct:accessRights",
-               "dct:language", "foaf:homepage", "vcard:hasEmail", "skos:inScheme")
-_DATE_VALUED = ("dct:issued", "dct:modified", "dcat:startDate", "dcat:endDate")
+               "dct:language", "foaf:homepage", "vcard:hasEmail", "skos:inScheme", "foaf:page", "foaf:mbox",
+               "prov:wasDerivedFrom", "prov:wasGeneratedBy", "prov:wasInformedBy", "prov:used", "prov:entity",
+               "dcat:hadRole", "spdx:algorithm")
+_DATE_VALUED = ("dct:issued", "dct:modified", "dcat:startDate", "dcat:endDate", "dct:date")
 
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
@@ -39,12 +50,16 @@ CONTEXT = {
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "locn": "http://www.w3.org/ns/locn#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "spdx": SPDX_TERMS,
+    "owl": "http://www.w3.org/2002/07/owl#",
     "fh": FH,
     **{term: {"@type": "@id"} for term in _IRI_VALUED},
     **{term: {"@type": "xsd:date"} for term in _DATE_VALUED},
     "dcat:byteSize": {"@type": "xsd:nonNegativeInteger"},
     "fh:parameterCount": {"@type": "xsd:integer"},
     "fh:personalData": {"@type": "xsd:boolean"},
+    "spdx:checksumValue": {"@type": "xsd:hexBinary"},
 }
 
 THEME_SCHEME = EU + "data-theme"
@@ -142,7 +157,7 @@ def _dataset(entry: Entry, base: str, usable: bool, vocabulary: dict) -> dict:
         "dct:accessRights": _node(vocabulary, EU + "access-right/" + right, "dct:RightsStatement",
                                   {"skos:prefLabel": {"@value": right_label, "@language": "en"}}),
         "dcat:landingPage": iri,
-        "dct:provenance": {"@type": "dct:ProvenanceStatement", "rdfs:label": entry.provenance},
+        "dct:provenance": {"@type": "dct:ProvenanceStatement", "rdfs:label": entry.provenance.text},
         "dcat:distribution": [_distribution(entry, n, dist, iri, usable, vocabulary)
                               for n, dist in enumerate(entry.distributions, 1)],
         "fh:personalData": entry.personal_data, "fh:intendedUse": entry.intended_use,
@@ -161,6 +176,8 @@ def _dataset(entry: Entry, base: str, usable: bool, vocabulary: dict) -> dict:
         node["fh:lawfulBasis"] = entry.lawful_basis
     if entry.retention:
         node["fh:retention"] = entry.retention
+    if entry.provenance.structured:
+        node.update(_prov(entry.provenance, iri, vocabulary))
     if entry.model:
         node.update({"fh:modelFamily": entry.model.family, "fh:parameterCount": entry.model.parameters})
         if entry.model.task:
@@ -185,6 +202,11 @@ def _distribution(entry: Entry, n: int, dist: Distribution, iri: str, usable: bo
         node["dcat:mediaType"] = _node(vocabulary, IANA + media_type, "dct:MediaType")
     if dist.byte_size is not None:
         node["dcat:byteSize"] = str(dist.byte_size)
+    if dist.sha256:
+        node["spdx:checksum"] = {
+            "@type": "spdx:Checksum", "spdx:checksumValue": dist.sha256,
+            "spdx:algorithm": _node(vocabulary, SPDX_TERMS + "checksumAlgorithm_sha256", "spdx:ChecksumAlgorithm",
+                                    {"rdfs:label": "SHA-256"})}
     if entry.terms:
         node["dct:rights"] = {"@type": "dct:RightsStatement", "rdfs:label": entry.terms}
     if usable:
@@ -193,7 +215,54 @@ def _distribution(entry: Entry, n: int, dist: Distribution, iri: str, usable: bo
     return node
 
 
-def _node(vocabulary: dict, iri: str, rdf_type: str, extra: dict | None = None) -> str:
+def _prov(provenance: Provenance, iri: str, vocabulary: dict) -> dict:
+    """The dataset's PROV-O properties: sources, the activities that made it, and its curator."""
+    sources = []
+    for n, source in enumerate(provenance.sources, 1):
+        entity = {"@id": f"{iri}#source-{n}", "@type": "prov:Entity", "dct:title": source.name,
+                  "dct:license": _licence(vocabulary, source.licence)}
+        if source.url:
+            entity["foaf:page"] = _node(vocabulary, source.url, "foaf:Document")
+        sources.append(entity)
+    days = sorted(s.collected for s in provenance.sources)
+    collection = {
+        "@id": f"{iri}#collection", "@type": "prov:Activity", "rdfs:label": "Collection from the sources",
+        "prov:used": [s["@id"] for s in sources],
+        "prov:qualifiedUsage": [{"@type": "prov:Usage", "prov:entity": s["@id"],
+                                 "dct:date": source.collected.isoformat()}
+                                for s, source in zip(sources, provenance.sources)],
+        # PROV's times are xsd:dateTime; a collection date is a day, so it is a period of days
+        "dct:temporal": {"@type": "dct:PeriodOfTime", "dcat:startDate": days[0].isoformat(),
+                         "dcat:endDate": days[-1].isoformat()},
+    }
+    activities = [collection]
+    for n, step in enumerate(provenance.steps, 1):
+        activities.append(_step(step, f"{iri}#step-{n}", activities[-1]["@id"]))
+    node = {"prov:wasDerivedFrom": sources, "prov:wasGeneratedBy": activities}
+    if provenance.curated_by:
+        agent = {"@type": ["foaf:Agent", "prov:Agent"], "foaf:name": provenance.curated_by.name}
+        if provenance.curated_by.email:
+            agent["foaf:mbox"] = "mailto:" + quote(provenance.curated_by.email, safe="@!$&'*+=")
+        attribution = {"@type": "prov:Attribution", "prov:agent": agent,
+                       "dcat:hadRole": _node(vocabulary, CURATOR_ROLE, ["dcat:Role", "skos:Concept"],
+                                             {"skos:prefLabel": {"@value": "curator", "@language": "en"}})}
+        if provenance.curated_on:
+            attribution["dct:date"] = provenance.curated_on.isoformat()
+        node["prov:qualifiedAttribution"] = attribution
+    return node
+
+
+def _step(step: ProcessingStep, step_iri: str, previous: str) -> dict:
+    activity = {"@id": step_iri, "@type": "prov:Activity", "rdfs:label": step.action, "prov:wasInformedBy": previous}
+    if step.tool:
+        software = {"@type": "prov:SoftwareAgent", "foaf:name": step.tool}
+        if step.version:
+            software["owl:versionInfo"] = step.version
+        activity["prov:wasAssociatedWith"] = software
+    return activity
+
+
+def _node(vocabulary: dict, iri: str, rdf_type: str | list[str], extra: dict | None = None) -> str:
     """Declare a vocabulary value once in the graph; the datasets refer to it by IRI."""
     vocabulary.setdefault(iri, {"@id": iri, "@type": rdf_type, **(extra or {})})
     return iri

@@ -14,6 +14,20 @@ from pathlib import Path
 import fastjsonschema
 import yaml
 
+from .provenance import (
+    FREE_TEXT_NOTICE,
+    Curator,
+    ProcessingStep,
+    Provenance,
+    ProvenanceProblem,
+    ProvenanceSource,
+    provenance_from,
+)
+
+__all__ = ["Agent", "ContactPoint", "Curator", "Distribution", "Entry", "EntryError", "EntryProblem", "ModelInfo",
+           "Place", "ProcessingStep", "Provenance", "ProvenanceSource", "entry_files", "entry_from_document",
+           "entry_notices", "load_entry"]
+
 SCHEMA_FILE = Path(__file__).with_name("entry.schema.json")
 ENTRY_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 MAX_FILE_BYTES = 256 * 1024  # an entry is a page of YAML; anything larger is a mistake
@@ -115,7 +129,7 @@ class Entry:
     access: str  # open | registered | restricted
     groups: tuple[str, ...]
     personal_data: bool
-    provenance: str
+    provenance: Provenance
     intended_use: str
     limitations: str
     distributions: tuple[Distribution, ...]
@@ -159,11 +173,16 @@ def _date(file: str, field: str, text: str | None) -> dt.date | None:
         raise EntryError(EntryProblem(file, field, f"{text!r} is not a date that exists")) from None
 
 
-# the schema's conditional rules (allOf/if/then), in words
+# the schema's conditional rules (allOf/if/then), and required fields that need a word of help
 _REQUIRED_WHEN = {"groups": "is required when access is restricted",
                   "lawful_basis": "is required when personal_data is true",
                   "retention": "is required when personal_data is true",
-                  "model": "is required for kind: model (family and parameters)"}
+                  "model": "is required for kind: model (family and parameters)",
+                  "provenance.sources": "is required: where the data came from (name, licence, collected)",
+                  "provenance.steps": "is required: what was done to the data, in order "
+                                      "([] for data used as collected)",
+                  "provenance.curated_by": "is required: who curated the entry (name, optional email)"}
+_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
@@ -177,6 +196,14 @@ def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
         reason = f"unknown field(s) {', '.join(extra)} (allowed: {', '.join(sorted(definition['properties']))})"
     elif err.rule == "pattern" and definition.get("pattern") == "\\S":
         reason = "must not be blank"
+    elif err.rule == "pattern" and definition.get("pattern", "").startswith("^([A-Za-z0-9]"):
+        reason = f"{err.value!r} is not an SPDX licence id (e.g. CC-BY-4.0) or LicenseRef-<name>"
+    elif err.rule == "pattern" and definition.get("pattern") == _DATE_PATTERN:
+        reason = f"{err.value!r} is not a date written YYYY-MM-DD"
+    elif err.rule == "type" and field == "provenance":
+        reason = "must be a mapping of sources, steps and curated_by (docs/catalogue.md#provenance)"
+    elif err.rule == "dependencies" and isinstance(err.value, dict):
+        field, reason = ".".join(filter(None, [field, "version"])), "is given without tool (the version of what?)"
     elif err.rule == "enum":
         reason = f"{err.value!r} is not one of {', '.join(map(str, definition['enum']))}"
     elif err.rule == "required" and isinstance(err.value, dict):
@@ -208,7 +235,8 @@ def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
         themes=tuple(document["themes"]), publisher=Agent(**document["publisher"]),
         contact_point=ContactPoint(**document["contact_point"]), licence=document["licence"],
         access=document["access"], groups=tuple(document.get("groups", ())),
-        personal_data=document["personal_data"], provenance=document["provenance"].strip(),
+        personal_data=document["personal_data"],
+        provenance=_provenance(file, document["provenance"]),
         intended_use=document["intended_use"].strip(), limitations=document["limitations"].strip(),
         distributions=tuple(Distribution(**d) for d in document["distributions"]),
         terms=document.get("terms", "").strip(), lawful_basis=document.get("lawful_basis"),
@@ -220,6 +248,20 @@ def entry_from_document(entry_id: str, document: dict, file: str = "") -> Entry:
         model=ModelInfo(**model) if model else None)
     _check_meaning(entry, file or entry_id)
     return entry
+
+
+def _provenance(file: str, value: str | dict) -> Provenance:
+    try:
+        return provenance_from(value, lambda field, text: _date(file, field, text))
+    except ProvenanceProblem as err:
+        raise EntryError(EntryProblem(file, err.field, err.reason)) from None
+
+
+def entry_notices(entry: Entry, file: str) -> tuple[EntryProblem, ...]:
+    """What a steward should fix in an entry that is served all the same (deprecated forms)."""
+    if not entry.provenance.structured:
+        return (EntryProblem(file, "provenance", FREE_TEXT_NOTICE),)
+    return ()
 
 
 def _check_meaning(entry: Entry, file: str) -> None:

@@ -13,7 +13,9 @@ REQUIRED = {
     "kind": "dataset", "title": "Untitled table", "description": "Nothing worth noting here.",
     "keywords": ["sample"], "themes": ["TECH"], "publisher": {"name": "Publisher"},
     "contact_point": {"name": "Data desk", "email": "desk@example.eu"}, "licence": "CC0-1.0",
-    "access": "open", "personal_data": False, "provenance": "Made up for the test.",
+    "access": "open", "personal_data": False, "provenance": {
+        "sources": [{"name": "Made up for the test", "licence": "CC0-1.0", "collected": "2024-01-02"}],
+        "steps": [], "curated_by": {"name": "Data desk"}},
     "intended_use": "Testing the catalogue.", "limitations": "None worth noting.",
     "distributions": [{"title": "Table", "format": "csv", "location": "/srv/factoryhub/datasets/test/table.csv"}],
 }

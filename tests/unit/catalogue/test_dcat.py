@@ -1,6 +1,7 @@
 """The DCAT-AP 3 JSON-LD export: conforms to the official shapes, and shows paths only to who may use them."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from pathlib import Path
@@ -71,7 +72,9 @@ def entry_document(**changes) -> dict:
         "kind": "dataset", "title": "A small data set", "description": "Rows of numbers for a test.",
         "keywords": ["test"], "themes": ["TECH"], "publisher": {"name": "Test publisher"},
         "contact_point": {"name": "Data desk", "email": "desk@example.eu"}, "licence": "CC0-1.0",
-        "access": "open", "personal_data": False, "provenance": "Made up for the test.",
+        "access": "open", "personal_data": False, "provenance": {
+            "sources": [{"name": "Made up for the test", "licence": "CC0-1.0", "collected": "2024-01-02"}],
+            "steps": [], "curated_by": {"name": "Data desk"}},
         "intended_use": "Testing the export.", "limitations": "None worth noting.",
         "distributions": [{"title": "Table", "format": "csv", "location": "/srv/factoryhub/datasets/test/table.csv"}],
     }
@@ -163,3 +166,123 @@ def test_catalogue_info_refuses_settings_the_export_cannot_use(changes):
     fields = {"title": "T", "description": "D", "publisher": Agent("P"), "homepage": HOMEPAGE, **changes}
     with pytest.raises(ValueError):
         CatalogueInfo(**fields)
+
+
+# --- checksums and provenance (PROV-O) ------------------------------------------------------------
+
+PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
+SPDX_TERMS = rdflib.Namespace("http://spdx.org/rdf/terms#")
+RDFS = rdflib.Namespace("http://www.w3.org/2000/01/rdf-schema#")
+OWL = rdflib.Namespace("http://www.w3.org/2002/07/owl#")
+XSD = rdflib.Namespace("http://www.w3.org/2001/XMLSchema#")
+FILE_SUM, FOLDER_SUM = "0f" * 32, "a1" * 32
+FULL_PROVENANCE = {
+    "sources": [{"name": "Weather service archive", "url": "https://archive.example.eu/", "licence": "CC-BY-4.0",
+                 "collected": "2024-03-01"},
+                {"name": "Station register", "licence": "LicenseRef-register-terms", "collected": "2024-03-04"}],
+    "steps": [{"action": "cropped to Europe", "tool": "xarray", "version": "2024.11.0"},
+              {"action": "reviewed outliers by hand"},
+              {"action": "aggregated to daily means", "tool": "cdo", "version": "2.4.0"}],
+    "curated_by": {"name": "Climate data team", "email": "climate@example.eu"}, "curated_on": "2024-03-10",
+    "statement": "Contains data of the weather service.",
+}
+
+
+def traced_entry(**changes) -> Entry:
+    """An entry with full provenance, a file distribution and a directory distribution, both with checksums."""
+    return entry_from_document("traced", entry_document(provenance=FULL_PROVENANCE, distributions=[
+        {"title": "Table", "format": "csv", "location": "/srv/factoryhub/datasets/traced/table.csv",
+         "sha256": FILE_SUM},
+        {"title": "Tiles", "format": "zarr", "location": "/srv/factoryhub/datasets/traced/tiles.zarr",
+         "sha256": FOLDER_SUM},
+        {"title": "Notes", "format": "txt", "location": "/srv/factoryhub/datasets/traced/notes.txt"}], **changes))
+
+
+@pytest.mark.parametrize("usable", [True, False], ids=["may use", "may not use"])
+def test_export_with_checksums_and_full_provenance_conforms_to_dcat_ap(usable):
+    entries = [traced_entry(), *example_entries()]
+    assert_conforms(catalogue_jsonld(INFO, entries, lambda entry: usable))
+
+
+def test_checksums_are_spdx_checksums_with_the_sha256_algorithm_and_hex_values():
+    data = parse(catalogue_jsonld(INFO, [traced_entry()], lambda e: False))
+    dataset = rdflib.URIRef(f"{HOMEPAGE}entries/traced")
+    sums = {}
+    for distribution in data.objects(dataset, DCAT.distribution):
+        checksum = data.value(distribution, SPDX_TERMS.checksum)
+        if checksum is None:
+            continue
+        assert (checksum, RDF.type, SPDX_TERMS.Checksum) in data
+        algorithm = data.value(checksum, SPDX_TERMS.algorithm)
+        assert algorithm == SPDX_TERMS.checksumAlgorithm_sha256
+        assert (algorithm, RDF.type, SPDX_TERMS.ChecksumAlgorithm) in data
+        value = data.value(checksum, SPDX_TERMS.checksumValue)
+        assert value.datatype == XSD.hexBinary
+        sums[str(data.value(distribution, DCTERMS["title"]))] = str(value)
+    assert sums == {"Table": FILE_SUM, "Tiles": FOLDER_SUM}  # the notes have none
+
+
+def test_provenance_is_exported_as_prov_o_sources_activities_in_order_and_the_curator():
+    entry = traced_entry()
+    data = parse(catalogue_jsonld(INFO, [entry], lambda e: False))
+    dataset = rdflib.URIRef(f"{HOMEPAGE}entries/traced")
+
+    statement = data.value(dataset, DCTERMS.provenance)
+    assert (statement, RDF.type, DCTERMS.ProvenanceStatement) in data
+    assert str(data.value(statement, RDFS.label)) == entry.provenance.text
+
+    sources = sorted(data.objects(dataset, PROV.wasDerivedFrom))
+    assert [str(data.value(s, DCTERMS["title"])) for s in sources] == ["Weather service archive", "Station register"]
+    assert all((s, RDF.type, PROV.Entity) in data for s in sources)
+    assert data.value(sources[0], DCTERMS.license) == rdflib.URIRef("http://spdx.org/licenses/CC-BY-4.0")
+    assert (data.value(sources[1], DCTERMS.license), RDF.type, DCTERMS.LicenseDocument) in data
+    assert data.value(sources[0], FOAF.page) == rdflib.URIRef("https://archive.example.eu/")
+    assert data.value(sources[1], FOAF.page) is None
+
+    activities = set(data.objects(dataset, PROV.wasGeneratedBy))
+    assert all((a, RDF.type, PROV.Activity) in data for a in activities) and len(activities) == 4
+    collection = rdflib.URIRef(f"{HOMEPAGE}entries/traced#collection")
+    assert set(data.objects(collection, PROV.used)) == set(sources)
+    collected = {data.value(u, PROV.entity): data.value(u, DCTERMS.date)
+                 for u in data.objects(collection, PROV.qualifiedUsage)}
+    assert {str(s): d.toPython() for s, d in collected.items()} == {
+        str(sources[0]): dt.date(2024, 3, 1), str(sources[1]): dt.date(2024, 3, 4)}
+    period = data.value(collection, DCTERMS.temporal)
+    assert (data.value(period, DCAT.startDate).toPython(), data.value(period, DCAT.endDate).toPython()) == \
+        (dt.date(2024, 3, 1), dt.date(2024, 3, 4))
+
+    # the steps follow one another: each informed by the one before, the first by the collection
+    chain, previous = [], collection
+    for _ in entry.provenance.steps:
+        [step] = [a for a in activities if data.value(a, PROV.wasInformedBy) == previous]
+        chain.append(step)
+        previous = step
+    assert [str(data.value(s, RDFS.label)) for s in chain] == [s.action for s in entry.provenance.steps]
+    tools = []
+    for step in chain:
+        agent = data.value(step, PROV.wasAssociatedWith)
+        if agent is not None:
+            assert (agent, RDF.type, PROV.SoftwareAgent) in data
+            tools.append((str(data.value(agent, FOAF.name)), str(data.value(agent, OWL.versionInfo))))
+    assert tools == [("xarray", "2024.11.0"), ("cdo", "2.4.0")]
+
+    attribution = data.value(dataset, PROV.qualifiedAttribution)
+    assert (attribution, RDF.type, PROV.Attribution) in data
+    curator = data.value(attribution, PROV.agent)
+    assert (curator, RDF.type, FOAF.Agent) in data and (curator, RDF.type, PROV.Agent) in data
+    assert str(data.value(curator, FOAF.name)) == "Climate data team"
+    assert data.value(curator, FOAF.mbox) == rdflib.URIRef("mailto:climate@example.eu")
+    role = data.value(attribution, DCAT.hadRole)
+    assert (role, RDF.type, DCAT.Role) in data
+    assert data.value(attribution, DCTERMS.date).toPython() == dt.date(2024, 3, 10)
+
+
+def test_legacy_free_text_provenance_is_a_statement_only():
+    legacy = entry_from_document("legacy", entry_document(provenance="Exported from the old archive in 2019."))
+    data = assert_conforms(catalogue_jsonld(INFO, [legacy], lambda e: False))
+    dataset = rdflib.URIRef(f"{HOMEPAGE}entries/legacy")
+    statement = data.value(dataset, DCTERMS.provenance)
+    assert str(data.value(statement, RDFS.label)) == "Exported from the old archive in 2019."
+    assert not list(data.objects(dataset, PROV.wasGeneratedBy))
+    assert not list(data.objects(dataset, PROV.wasDerivedFrom))
+    assert data.value(dataset, PROV.qualifiedAttribution) is None

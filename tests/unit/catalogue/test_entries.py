@@ -12,12 +12,16 @@ from factoryhub.catalogue.entries import (
     MAX_FILE_BYTES,
     Agent,
     ContactPoint,
+    Curator,
     Distribution,
     Entry,
     EntryError,
     EntryProblem,
     ModelInfo,
     Place,
+    ProcessingStep,
+    Provenance,
+    ProvenanceSource,
     entry_files,
     load_entry,
 )
@@ -48,7 +52,20 @@ modified: 2025-03-10
 temporal: {start: 2016-01-01, end: 2023-06-30}
 spatial:
   - {name: Bavaria, uri: "https://sws.geonames.org/2951839/"}
-provenance: Exported from the PACS, headers stripped.
+provenance:
+  sources:
+    - name: Hospital PACS
+      url: https://pacs.hospital.example.eu/
+      licence: LicenseRef-hospital-agreement
+      collected: 2024-10-01
+  steps:
+    - action: "  exported from the PACS  "
+      tool: dcmtk
+      version: "3.6.8"
+    - action: headers stripped by hand
+  curated_by: {name: Research data office, email: imaging@example.eu}
+  curated_on: 2024-11-12
+  statement: Patients consented under the hospital's broad consent.
 intended_use: Research on triage models for radiographs.
 limitations: Labels from report parsing are noisy.
 distributions:
@@ -94,7 +111,13 @@ def test_a_valid_file_loads_into_an_entry_with_every_field(tmp_path):
         publisher=Agent("University Hospital", "https://hospital.example.eu/"),
         contact_point=ContactPoint("Research data office", "imaging@example.eu"),
         licence="LicenseRef-hospital-agreement", access="restricted", groups=("medical-imaging", "radiology"),
-        personal_data=True, provenance="Exported from the PACS, headers stripped.",
+        personal_data=True, provenance=Provenance(
+            sources=(ProvenanceSource("Hospital PACS", "LicenseRef-hospital-agreement", dt.date(2024, 10, 1),
+                                      "https://pacs.hospital.example.eu/"),),
+            steps=(ProcessingStep("exported from the PACS", "dcmtk", "3.6.8"),
+                   ProcessingStep("headers stripped by hand")),
+            curated_by=Curator("Research data office", "imaging@example.eu"), curated_on=dt.date(2024, 11, 12),
+            statement="Patients consented under the hospital's broad consent."),
         intended_use="Research on triage models for radiographs.", limitations="Labels from report parsing are noisy.",
         distributions=(
             Distribution("Images (PNG)", "png", "/srv/factoryhub/restricted/chest-xray/images", 46170898432),
