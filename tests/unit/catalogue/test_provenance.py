@@ -3,10 +3,13 @@ legacy free text is still served, as a record with only the statement, and repor
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import fastjsonschema
 import pytest
 import yaml
 
+from factoryhub.catalogue import access
 from factoryhub.catalogue.access import ANONYMOUS, details
 from factoryhub.catalogue.catalogue import CatalogueLoader, describe_problems
 from factoryhub.catalogue.entries import EntryError, entry_notices, load_entry
@@ -182,3 +185,14 @@ def test_entry_details_keep_the_summary_text_and_add_the_record():
     legacy = details(entry(provenance="Exported from the old archive in 2019."), ANONYMOUS)
     assert legacy["provenance"] == "Exported from the old archive in 2019."
     assert legacy["provenance_record"]["structured"] is False
+
+
+def test_the_record_is_what_the_openapi_contract_describes():
+    spec = yaml.safe_load((Path(access.__file__).with_name("openapi.yaml")).read_text())
+    schema = spec["components"]["schemas"]["ProvenanceRecord"]
+    entry_properties = spec["components"]["schemas"]["Entry"]["properties"]
+    assert entry_properties["provenance_record"]["$ref"] == "#/components/schemas/ProvenanceRecord"
+    validate = fastjsonschema.compile(schema)
+    for provenance in (FULL, {"sources": [SOURCE], "steps": [], "curated_by": {"name": "Desk"}},
+                       "Exported from the old archive in 2019."):
+        validate(details(entry(provenance=provenance), ANONYMOUS)["provenance_record"])
