@@ -119,6 +119,21 @@ def day(rng: random.Random, first: int, last: int) -> dt.date:
     return dt.date(first, 1, 1) + dt.timedelta(days=rng.randrange((dt.date(last, 12, 31) - dt.date(first, 1, 1)).days))
 
 
+def provenance(corpus: Corpus, issued: dt.date) -> dict:
+    """Structured provenance as curators write it: 1-3 sources, 0-5 steps, a curator, sometimes a statement."""
+    rng = corpus.rng
+    doc = {"sources": [{"name": corpus.text(3, 8).rstrip("."), "licence": rng.choice(LICENCES),
+                        "collected": (issued - dt.timedelta(days=rng.randrange(1, 200))).isoformat()}
+                       for _ in range(rng.randint(1, 3))],
+           "steps": [{"action": corpus.text(4, 12), "tool": rng.choice(["pandas", "xarray", "cdo", "rasterio"]),
+                      "version": f"{rng.randint(1, 3)}.{rng.randint(0, 12)}.{rng.randint(0, 9)}"}
+                     for _ in range(rng.randint(0, 5))],
+           "curated_by": {"name": "FactoryHub data desk"}, "curated_on": issued.isoformat()}
+    if rng.random() < .3:
+        doc["statement"] = corpus.text(8, 20)
+    return doc
+
+
 def entry_document(corpus: Corpus, publishers: list[str]) -> dict:
     rng = corpus.rng
     kind = "model" if rng.random() < .2 else "dataset"
@@ -149,7 +164,8 @@ def entry_document(corpus: Corpus, publishers: list[str]) -> dict:
         doc["temporal"] = {"start": start, "end": start + dt.timedelta(days=rng.randrange(30, 9000))}
     if rng.random() < .4:
         doc["spatial"] = [{"name": n.capitalize()} for n in dict.fromkeys(corpus.draw(rng.randint(1, 3)))]
-    for field in ("provenance", "intended_use", "limitations"):
+    doc["provenance"] = provenance(corpus, issued)
+    for field in ("intended_use", "limitations"):
         doc[field] = corpus.text(15, 60)
     if kind == "model":
         doc["model"] = {"family": rng.choice(["Llama", "Mistral", "BERT", "ViT", "Whisper", "T5"]),
@@ -305,11 +321,11 @@ def load_figures(folder: Path, documents: dict[Path, dict], corpus: Corpus, n: i
 
     figures = {"cold load (new CatalogueLoader, load())": median_time(cold)}
     catalogue = box["catalogue"]
-    if catalogue.problems or len(catalogue.entries) != n:
-        for problem in catalogue.problems[:10]:
+    if catalogue.problems or catalogue.notices or len(catalogue.entries) != n:
+        for problem in (*catalogue.problems, *catalogue.notices)[:10]:
             print(problem.describe(), file=sys.stderr)
-        sys.exit(f"generated entries do not all load: {len(catalogue.entries)} of {n}, "
-                 f"{len(catalogue.problems)} problems")
+        sys.exit(f"generated entries do not all load cleanly: {len(catalogue.entries)} of {n}, "
+                 f"{len(catalogue.problems)} problems, {len(catalogue.notices)} notices")
     loader = box["loader"]
     figures["reload, nothing changed"] = median_time(loader.load)
 

@@ -200,6 +200,8 @@ def _field_of(err: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
         reason = f"{err.value!r} is not an SPDX licence id (e.g. CC-BY-4.0) or LicenseRef-<name>"
     elif err.rule == "pattern" and definition.get("pattern") == _DATE_PATTERN:
         reason = f"{err.value!r} is not a date written YYYY-MM-DD"
+    elif err.rule == "type" and field.endswith(".version") and isinstance(err.value, (int, float)):
+        reason = f"must be text: quote it (\"{err.value}\"), or YAML reads a version like 2.10 as the number 2.1"
     elif err.rule == "type" and field == "provenance":
         reason = "must be a mapping of sources, steps and curated_by (docs/catalogue.md#provenance)"
     elif err.rule == "dependencies" and isinstance(err.value, dict):

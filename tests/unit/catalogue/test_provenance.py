@@ -117,6 +117,8 @@ BAD = {
     "blank curator": (with_provenance(curated_by={"name": "   "}), "provenance.curated_by.name", ["blank"]),
     "curator e-mail not an address": (with_provenance(curated_by={"name": "D", "email": "desk"}),
                                       "provenance.curated_by.email", ["pattern"]),
+    "version a YAML number": (with_provenance(steps=[{"action": "converted", "tool": "cdo", "version": 2.1}]),
+                              "provenance.steps[0].version", ["quote it", "2.10"]),
     "step not a mapping": (with_provenance(steps=["converted to UTC"]), "provenance.steps[0]", ["object"]),
     "free text too short": ("see wiki", "provenance", ["10 characters"]),
     "free text blank": ("            ", "provenance", ["blank"]),
