@@ -253,9 +253,10 @@ def _prov(provenance: Provenance, iri: str, vocabulary: dict) -> dict:
 
 
 def _step(step: ProcessingStep, step_iri: str, previous: str) -> dict:
+    """One processing step as a prov:Activity after ``previous``, associated with its tool (if any)."""
     activity = {"@id": step_iri, "@type": "prov:Activity", "rdfs:label": step.action, "prov:wasInformedBy": previous}
     if step.tool:
-        software = {"@type": "prov:SoftwareAgent", "foaf:name": step.tool}
+        software = {"@type": ["prov:SoftwareAgent", "prov:Agent"], "foaf:name": step.tool}
         if step.version:
             software["owl:versionInfo"] = step.version
         activity["prov:wasAssociatedWith"] = software
