@@ -3,6 +3,10 @@
 Data: pandas (CPU), cuDF (GPU, the same calls) and Dask (larger than memory); xarray where
 the format is an array store. Models: the transformers / sentence-transformers call on the
 local path, offline. Paths are written as Python string literals (repr), never pasted raw.
+
+A distribution with a curated ``sha256`` gets a ``VERIFY = True`` flag first and a check in the
+standard library alone (the user's environment has no factoryhub) that hashes the data with the
+rules of :mod:`.integrity` and stops, naming the path, before the loader reads data that changed.
 """
 from __future__ import annotations
 
@@ -43,8 +47,49 @@ _MODELS = {
 }
 
 
+VERIFY_FLAG = ("VERIFY = True  # check the data against its curated SHA-256 first "
+               "(one extra read; see the catalogue's integrity docs)")
+
+# The same digest as integrity.digest_path: a file's bytes, or a directory's sha256sum manifest.
+VERIFY_CODE = '''import hashlib
+import os
+
+
+def verify_sha256(path, expected):
+    """Raise an error naming path unless its SHA-256 (a directory's: of its file list) is expected."""
+    def file_sha256(name):
+        with open(name, "rb") as data:
+            return hashlib.file_digest(data, "sha256").hexdigest()
+
+    def files(folder, prefix=""):  # regular files and links to them; links to folders not followed
+        for item in os.scandir(folder):
+            if item.is_dir(follow_symlinks=False):
+                yield from files(item.path, prefix + item.name + "/")
+            elif item.is_file():
+                yield os.fsencode(prefix + item.name), item.path
+
+    if os.path.isdir(path):
+        lines = [b"%s  %s\\n" % (file_sha256(full).encode(), name) for name, full in sorted(files(path))]
+        observed = hashlib.sha256(b"".join(lines)).hexdigest()
+    else:
+        observed = file_sha256(path)
+    if observed != expected:
+        raise RuntimeError(f"{path} is not as curated: its SHA-256 is {observed}, the catalogue's {expected}. "
+                           "Ask the catalogue's stewards before using it.")
+'''
+
+
+def _verified(dist: Distribution, code: str) -> str:
+    """``code`` behind the flag and the check when the distribution has a curated checksum."""
+    sha256 = dist.sha256
+    if sha256 is None:
+        return code
+    return (f"{VERIFY_FLAG}\n\n{VERIFY_CODE}\n\nif VERIFY:\n"
+            f"    verify_sha256({dist.location!r}, {sha256!r})\n\n{code}")
+
+
 def _for(dist: Distribution, table: dict) -> dict[str, str]:
-    return {library: f"{imports}\n\n{call.format(path=repr(dist.location))}\n"
+    return {library: _verified(dist, f"{imports}\n\n{call.format(path=repr(dist.location))}\n")
             for library, (imports, call) in table.get(dist.format, {}).items()}
 
 

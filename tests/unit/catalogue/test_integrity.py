@@ -25,7 +25,7 @@ def tree(root, files: dict[str, bytes]):
 
 def sha256sum_manifest(root) -> str:
     """The directory's digest as a steward computes it by hand (the docs' command line)."""
-    listing = subprocess.run(f"find . -type f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum",
+    listing = subprocess.run("find . -type f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum",
                              shell=True, cwd=root, check=True, capture_output=True).stdout
     return hashlib.sha256(listing).hexdigest()
 
