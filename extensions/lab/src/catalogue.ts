@@ -6,15 +6,20 @@ import { Widget } from '@lumino/widgets';
 import { ApiError, requestAPI } from './api';
 import { el } from './dom';
 import { formatBytes } from './format';
+import { Integrity, integrityBadge, verifiedNote } from './integrity';
+
+const isNode = (node: HTMLElement | null): node is HTMLElement => node !== null;
 
 export const CATALOGUE_PANEL_ID = 'factoryhub-catalogue-panel';
 const FACET_LABELS: Record<string, string> = { kind: 'Kind', access: 'Access', theme: 'Theme', licence: 'Licence',
                                                format: 'Format' };
 
 interface Summary { id: string; title: string; kind: string; access: string; licence: string; usable: boolean;
-                    description: string; formats: string[]; personal_data: boolean }
+                    description: string; formats: string[]; personal_data: boolean;
+                    integrity?: Integrity } // absent from services older than integrity checks
 interface SearchAnswer { total: number; entries: Summary[]; facets: Record<string, Record<string, number>> }
-interface Distribution { title: string; format: string; byte_size: number | null; location?: string }
+interface Distribution { title: string; format: string; byte_size: number | null; location?: string;
+                         integrity?: Integrity }
 interface Snippets { distribution: string; format: string; snippets: Record<string, string> }
 interface Entry extends Summary {
   usable: boolean; requestable: boolean; provenance: string; intended_use: string; limitations: string;
@@ -38,6 +43,17 @@ export async function insertIntoNotebook(app: JupyterFrontEnd, code: string): Pr
   await app.commands.execute('notebook:insert-cell-below');
   front.content.activeCell?.model.sharedModel.setSource(code.trimEnd());
   return true;
+}
+
+/** The warning badge for an integrity (see integrity.ts), or null when there is nothing to warn about. */
+export function integrityBadgeElement(integrity: unknown): HTMLElement | null {
+  const badge = integrityBadge(integrity);
+  if (!badge) {
+    return null;
+  }
+  return el('span', { class: `fh-integrity-badge fh-integrity-${badge.state}`, 'data-integrity': badge.state,
+                      role: 'note', title: badge.title, 'aria-label': badge.label },
+            el('span', { 'aria-hidden': 'true' }, '\u26a0 '), badge.text);
 }
 
 export class CataloguePanel extends Widget {
@@ -112,7 +128,8 @@ export class CataloguePanel extends Widget {
       const open = el('button', { class: 'fh-hit', 'data-entry': hit.id, type: 'button' }, hit.title);
       open.addEventListener('click', () => void this.open(hit.id));
       list.append(el('li', {}, open, el('span', { class: `fh-access fh-access-${hit.access}` },
-                                         hit.usable ? hit.access : `${hit.access} · request access`)));
+                                         hit.usable ? hit.access : `${hit.access} · request access`),
+                     integrityBadgeElement(hit.integrity)));
     }
     this.results.replaceChildren(el('p', { class: 'fh-total' }, `${answer.total} entries`), facets, list);
   }
@@ -143,6 +160,7 @@ export class CataloguePanel extends Widget {
     const dists = el('ul', { class: 'fh-distributions' });
     for (const dist of entry.distributions) {
       const item = el('li', {}, el('strong', {}, dist.title), ` ${dist.format} ${formatBytes(dist.byte_size)}`);
+      item.append(...this.distributionIntegrity(dist.integrity));
       if (dist.location) {
         const location = dist.location;
         const copy = el('button', { type: 'button', class: 'fh-copy', 'data-location': location }, 'Copy path');
@@ -166,7 +184,8 @@ export class CataloguePanel extends Widget {
       dists.append(item);
     }
     const parts: (HTMLElement | string)[] = [
-      el('h3', { class: 'fh-entry-title' }, entry.title), el('p', { class: 'fh-description' }, entry.description),
+      el('h3', { class: 'fh-entry-title' }, entry.title), ...[integrityBadgeElement(entry.integrity)].filter(isNode),
+      el('p', { class: 'fh-description' }, entry.description),
       facts, el('h4', {}, 'Distributions'), dists];
     for (const request of entry.requests ?? []) {
       parts.push(el('p', { class: 'fh-request-state' }, `Your request #${request.id}: ${request.state}` +
@@ -177,6 +196,16 @@ export class CataloguePanel extends Widget {
     }
     this.details.replaceChildren(...parts);
     this.details.scrollIntoView({ block: 'start' });
+  }
+
+  /** A distribution's badge with its message written out (a tooltip is no help on touch), or a quiet note. */
+  private distributionIntegrity(integrity: unknown): HTMLElement[] {
+    const badge = integrityBadgeElement(integrity);
+    if (badge) {
+      return [badge, el('span', { class: 'fh-integrity-message' }, badge.title)];
+    }
+    const note = verifiedNote(integrity);
+    return note ? [el('span', { class: 'fh-integrity-verified' }, note)] : [];
   }
 
   private requestForm(entry: Entry): HTMLElement {
