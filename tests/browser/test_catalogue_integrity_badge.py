@@ -1,0 +1,165 @@
+"""Catalogue integrity in JupyterLab, in a real browser, against a real hub, the real catalogue
+service and a real session (issue 19.1): an entry whose data is as curated shows no badge in the
+lab's catalogue panel; after one byte of its file changes on disk and a steward has it verified, the
+entry's row, its details and the changed distribution show "Changed since curation"; once the file
+is restored and verified again, the badge is gone."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from playwright.sync_api import expect
+
+from tests.harness.hub import HubProcess, running_session, wait_until
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_SITE = REPO / "extensions" / "hub" / "site" / "default.yaml"
+PANEL = "factoryhub-catalogue-panel"
+ENTRY = "integrity-badge-demo"
+KEYWORD = "integritybadge"  # the panel's search finds this entry by it
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sha256_directory(path: Path) -> str:
+    """A directory's digest as docs/catalogue.md defines it (its sha256sum manifest), computed here independently."""
+    lines = sorted((p.relative_to(path).as_posix().encode(), sha256_file(p)) for p in path.rglob("*") if p.is_file())
+    return hashlib.sha256(b"".join(f"{digest}  ".encode() + name + b"\n" for name, digest in lines)).hexdigest()
+
+
+def curated_entry(table: Path, tiles: Path) -> dict:
+    """An entry with a file and a directory, each with the SHA-256 it has now, as a curator records it."""
+    return {"kind": "dataset", "title": "Weather station table and radar tiles",
+            "description": "A table and a folder of tiles, checked against their curated checksums.",
+            "keywords": [KEYWORD], "themes": ["TECH"], "publisher": {"name": "Test"},
+            "contact_point": {"name": "Data desk", "email": "desk@example.eu"}, "licence": "CC0-1.0",
+            "access": "registered", "personal_data": False,
+            "provenance": {"sources": [{"name": "Made in this test", "licence": "CC0-1.0", "collected": "2026-12-01"}],
+                           "steps": [], "curated_by": {"name": "Data desk"}},
+            "intended_use": "Testing the integrity badge.", "limitations": "Random bytes.",
+            "distributions": [
+                {"title": "Station table", "format": "csv", "location": str(table), "sha256": sha256_file(table)},
+                {"title": "Radar tiles", "format": "tar", "location": str(tiles), "sha256": sha256_directory(tiles)}]}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("integrity-badge")
+    data = workdir / "data"
+    (data / "tiles" / "row-1").mkdir(parents=True)
+    (data / "table.csv").write_bytes(b"station,value\n" + os.urandom(20_000).hex().encode())
+    for n in range(2):
+        (data / "tiles" / "row-1" / f"tile-{n}.bin").write_bytes(os.urandom(10_000))
+    (data / "tiles" / ".index").write_text("tile-0 tile-1\n")
+    catalogue = workdir / "catalogue"
+    catalogue.mkdir()
+    (catalogue / f"{ENTRY}.yaml").write_text(yaml.safe_dump(curated_entry(data / "table.csv", data / "tiles"),
+                                                            sort_keys=False))
+    site = yaml.safe_load(DEFAULT_SITE.read_text())
+    site["auth"]["accounts"] += [{"name": "steward"}]
+    # no schedule: every verification here is one a steward asks for, so each state is the test's doing
+    site["services"] = {"quota": {"enabled": False}, "idle_culler": {"enabled": False},
+                        "catalogue": {"directory": str(catalogue), "stewards": ["steward"], "verify_every_hours": 0}}
+    (workdir / "site.yaml").write_text(yaml.safe_dump(site))
+    with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
+        hub.api = f"{hub.url}/services/factoryhub-catalogue/api/v1"
+        hub.table = data / "table.csv"
+        hub.headers = {name: {"Authorization": f"token {hub.api_token(name)}"} for name in ("researcher", "steward")}
+        wait_until(lambda: requests.get(f"{hub.api}/health", timeout=2).status_code == 200, 60, "catalogue service")
+        yield hub
+
+
+@pytest.fixture(scope="module")
+def lab(hub, browser):
+    """The researcher's JupyterLab, opened in the browser with the session already running."""
+    with running_session(hub, "researcher", hub.headers["researcher"]):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{hub.url}/hub/login?next=/user/researcher/lab")
+        page.get_by_label("Username").fill("researcher")
+        page.get_by_label("Password").fill(hub.credentials()["researcher"])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".jp-Launcher")).to_be_visible(timeout=120_000)
+        yield page
+        context.close()
+
+
+def verified_as(hub, state: str) -> None:
+    """A steward asks for the entry's verification; returns once the service, and the session's server
+    that the panel asks (it keeps answers briefly), both report ``state``."""
+    asked = requests.post(f"{hub.api}/entries/{ENTRY}/verification", headers=hub.headers["steward"], timeout=30)
+    assert asked.status_code == 202, asked.text
+    details = f"{hub.api}/entries/{ENTRY}"
+    wait_until(lambda: requests.get(details, headers=hub.headers["researcher"], timeout=30)
+               .json()["integrity"]["state"] == state, 60, f"the service to report {ENTRY} {state}", interval=0.5)
+    lab_api = f"{hub.url}/user/researcher/factoryhub/api/catalogue/entries"
+    for url, pick in ((f"{lab_api}?q={KEYWORD}&limit=50", lambda answer: answer["entries"][0]),
+                      (f"{lab_api}/{ENTRY}", lambda answer: answer)):
+        wait_until(lambda url=url, pick=pick: pick(requests.get(url, headers=hub.headers["researcher"], timeout=30)
+                                                   .json())["integrity"]["state"] == state,
+                   60, f"the session's server to report {ENTRY} {state}", interval=1)
+
+
+def show_entry(page):
+    """Search the panel for the entry and open its details, as a person does; returns (panel, row)."""
+    panel = page.locator(f"#{PANEL}")
+    if not panel.is_visible():  # a click on the tab of the open panel would close it
+        page.locator(f'.jp-SideBar .lm-TabBar-tab[data-id="{PANEL}"]').click()
+    expect(panel).to_be_visible()
+    search = panel.locator(".fh-search")
+    search.fill("")
+    search.fill(KEYWORD)
+    row = panel.locator(".fh-hits li").filter(has=panel.locator(f'.fh-hit[data-entry="{ENTRY}"]'))
+    expect(row).to_be_visible()
+    row.locator(".fh-hit").click()
+    expect(panel.locator(".fh-entry-title")).to_have_text("Weather station table and radar tiles")
+    return panel, row
+
+
+def shot(page, name: str) -> None:
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / f"{name}.png"))
+
+
+def test_a_file_changed_since_curation_shows_a_badge_in_the_lab_until_it_is_restored(hub, lab):
+    verified_as(hub, "verified")
+    panel, row = show_entry(lab)
+    expect(panel.locator(".fh-integrity-badge")).to_have_count(0)
+    expect(panel.locator(".fh-distributions .fh-integrity-verified")).to_have_count(2)
+    when = re.compile(r"^Verified \d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+    expect(panel.locator(".fh-integrity-verified").first).to_have_text(when)
+
+    original = hub.table.read_bytes()
+    hub.table.write_bytes(original[:-1] + (b"0" if original[-1:] != b"0" else b"1"))  # one byte, same size
+    try:
+        verified_as(hub, "changed")
+        panel, row = show_entry(lab)
+        badge = row.get_by_role("note", name=re.compile("Changed since curation"))
+        expect(badge).to_have_text("\u26a0 Changed since curation")
+        expect(badge).to_have_attribute("title", re.compile(r"^Distribution 1: Changed since curation"))
+        details = panel.locator(".fh-details")
+        expect(details.get_by_role("note", name=re.compile("Changed since curation"))).to_have_count(2)  # entry, table
+        table, tiles = details.locator(".fh-distributions > li").all()
+        expect(table.locator('.fh-integrity-badge[data-integrity="changed"]')).to_be_visible()
+        expect(table.locator(".fh-integrity-message")).to_contain_text("no longer matches its curated SHA-256")
+        expect(tiles.locator(".fh-integrity-badge")).to_have_count(0)
+        expect(tiles.locator(".fh-integrity-verified")).to_be_visible()
+        shot(lab, "lab-catalogue-integrity-badge")
+    finally:
+        hub.table.write_bytes(original)
+
+    verified_as(hub, "verified")
+    panel, row = show_entry(lab)
+    expect(panel.locator(".fh-integrity-badge")).to_have_count(0)
+    expect(panel.locator(".fh-distributions .fh-integrity-verified")).to_have_count(2)
