@@ -4,7 +4,8 @@ Authorization by scopes and groups:
 
 - every hub user with access to the service searches and reads entries; locations (and
   loader snippets) only of entries they may use (see access.py);
-- ``custom:catalogue:steward`` decides access requests, reads the audit log, reloads.
+- ``custom:catalogue:steward`` decides access requests, reads the audit log, reloads, asks for
+  verifications and reads the notifications they raise.
 
 Errors are JSON ``{"status", "field", "message"}``: 400 (a parameter or the body), 401 (no
 identity), 403 (no right), 404 (no such entry or request, or no such path), 409 (not in this
@@ -22,6 +23,7 @@ from factoryhub.servicedb import utcnow
 from factoryhub.webservice import ApiError, HealthHandler, JsonHandler, api_catch_all, authenticated
 
 from . import access_requests as requests_
+from . import integrity_records as integrity
 from . import kpi, metrics
 from .access import Viewer, details, may_use, summary
 from .catalogue import Catalogue, describe_problems
@@ -105,11 +107,13 @@ class CatalogueHandler(JsonHandler):
         return ApiError(err.status, str(err), err.field)
 
     def status(self) -> dict:
-        """The served snapshot: version, size, problems (their list for stewards only)."""
+        """The served snapshot: version, size, problems and notices (their lists for stewards only)."""
         catalogue = self.catalogue
+        steward = self.is_steward
         return {"version": catalogue.version, "loaded_at": catalogue.loaded_at, "entries": len(catalogue.entries),
                 "stale": list(catalogue.stale),
-                "problems": describe_problems(catalogue.problems) if self.is_steward else len(catalogue.problems)}
+                "problems": describe_problems(catalogue.problems) if steward else len(catalogue.problems),
+                "notices": describe_problems(catalogue.notices) if steward else len(catalogue.notices)}
 
     def catalogue_info(self) -> CatalogueInfo:
         settings = self.settings
@@ -138,10 +142,10 @@ class EntriesHandler(CatalogueHandler):
             results = catalogue.index.search(query, filters, within, limit, offset)
         except QueryError as err:
             raise ApiError(400, str(err), err.field) from None
-        entries = []
-        for position in results.ids:
-            entry = catalogue.entries[position]
-            entries.append({**summary(entry), "usable": may_use(entry, viewer)})
+        found = [catalogue.entries[position] for position in results.ids]
+        with self.db.read() as session:
+            entries = integrity.annotate_summaries(session, [(e, {**summary(e), "usable": may_use(e, viewer)})
+                                                             for e in found])
         self.answer({"total": results.total, "limit": limit, "offset": offset, "entries": entries,
                      "facets": results.facets, "catalogue": {"version": catalogue.version,
                                                              "entries": len(catalogue.entries)}})
@@ -155,8 +159,9 @@ class EntryHandler(CatalogueHandler):
         shown = details(entry, viewer)
         if shown["usable"]:
             shown["snippets"] = entry_snippets(entry)
-        if viewer.name and entry.access == "restricted":
-            with self.db.read() as session:
+        with self.db.read() as session:
+            integrity.annotate_details(session, entry, shown)
+            if viewer.name and entry.access == "restricted":
                 shown["requests"] = [requests_.as_dict(r) for r in
                                      requests_.requests_of(session, viewer.name, entry_id=entry.id, limit=20)]
         self.answer(shown)
@@ -253,6 +258,28 @@ class KpiHandler(CatalogueHandler):
             self.answer({"period": period.as_dict(), **kpi.kpi_counts(session, period)})
 
 
+class VerificationHandler(CatalogueHandler):
+    """POST entries/{id}/verification: verify the entry's data against its checksums soon (stewards)."""
+    @authenticated
+    def post(self, entry_id):
+        self.require_steward()
+        entry = self.entry(entry_id)
+        position = self.service.verifier.request(entry.id, f"user:{self.current_user['name']}")
+        log.info("Verification of %s asked for by %s", entry.id, self.current_user["name"])
+        self.answer({"entry_id": entry.id, "queued": True, "position": position,
+                     "running": self.service.verifier.running}, 202)
+
+
+class NotificationsHandler(CatalogueHandler):
+    """GET notifications: what verifications found for the stewards (``open=1``: unresolved only)."""
+    @authenticated
+    def get(self):
+        self.require_steward()
+        with self.db.read() as session:
+            found = integrity.notifications(session, open_only=self.flag("open"))
+            self.answer({"notifications": [integrity.notification_dict(n) for n in found]})
+
+
 class ExportHandler(CatalogueHandler):
     """DCAT-AP 3 JSON-LD of the catalogue as the caller may see it."""
 
@@ -303,6 +330,8 @@ def routes(prefix: str, service) -> list:
         (rf"{prefix}{API}/entries/{ENTRY_IN_PATH}", EntryHandler, args),
         (rf"{prefix}{API}/entries/{ENTRY_IN_PATH}/snippets", SnippetsHandler, args),
         (rf"{prefix}{API}/entries/{ENTRY_IN_PATH}/requests", EntryRequestsHandler, args),
+        (rf"{prefix}{API}/entries/{ENTRY_IN_PATH}/verification", VerificationHandler, args),
+        (rf"{prefix}{API}/notifications", NotificationsHandler, args),
         (rf"{prefix}{API}/requests", RequestsHandler, args),
         (rf"{prefix}{API}/requests/{REQUEST_IN_PATH}/decision", DecisionHandler, args),
         (rf"{prefix}{API}/requests/{REQUEST_IN_PATH}/withdraw", WithdrawHandler, args),

@@ -1,5 +1,5 @@
 """The catalogue's pages: browse and search, an entry with its access request form, and the
-data stewards' page of requests, decisions, audit trail and catalogue problems.
+data stewards' page of integrity notifications, requests, decisions, audit trail and catalogue problems.
 
 Every value is rendered through the templates' escaping: entry text is shown as text.
 Forms post back here with an xsrf token and go through the same domain functions as the API.
@@ -14,6 +14,7 @@ from tornado import web
 from factoryhub import webservice
 
 from . import access_requests as requests_
+from . import integrity_records as integrity
 from .access import details, may_use, summary, terms_digest, terms_text
 from .api import ENTRY_IN_PATH, REQUEST_IN_PATH, STEWARD, CatalogueHandler
 from .catalogue import describe_problems
@@ -46,8 +47,10 @@ class SearchPage(PageHandler):
             results = catalogue.index.search(query, filters, None, PAGE_SIZE, offset)
         except QueryError as err:
             message = str(err)
-        hits = [] if results is None else [
-            {**summary(catalogue.entries[i]), "usable": may_use(catalogue.entries[i], viewer)} for i in results.ids]
+        found = [] if results is None else [catalogue.entries[i] for i in results.ids]
+        with self.db.read() as session:
+            hits = integrity.annotate_summaries(session, [(e, {**summary(e), "usable": may_use(e, viewer)})
+                                                          for e in found])
 
         def link(**changes) -> str:
             params = {"q": query, **{f: v for f, v in filters.items()}, **changes}
@@ -80,8 +83,9 @@ class EntryPage(PageHandler):
         viewer = await self.viewer()
         shown = details(entry, viewer)
         mine = []
-        if entry.access == "restricted" and viewer.name:
-            with self.db.read() as session:
+        with self.db.read() as session:
+            integrity.annotate_details(session, entry, shown)
+            if entry.access == "restricted" and viewer.name:
                 mine = [requests_.as_dict(r) for r in
                         requests_.requests_of(session, viewer.name, entry_id=entry.id, limit=10)]
         terms = terms_text(entry) if entry.access == "restricted" else ""
@@ -127,8 +131,13 @@ class StewardPage(PageHandler):
             recent = [requests_.as_dict(r) for r in requests_.requests_of(session, None, limit=30)
                       if r.state != RequestState.pending]
             audit = requests_.audit_entries(session, limit=50)
+            notes = [integrity.notification_dict(n) for n in integrity.notifications(session, limit=50)]
         self.page("steward.html", status=status, message=message, message_kind=kind, title="Data stewardship",
+                  open_notes=[n for n in notes if n["resolved_at"] is None],
+                  resolved_notes=[n for n in notes if n["resolved_at"] is not None][:10],
+                  verifying=self.service.verifier.running, queued=self.service.verifier.queued,
                   pending=pending, recent=recent, audit=audit, problems=describe_problems(catalogue.problems),
+                  notices=describe_problems(catalogue.notices),
                   stale=catalogue.stale, version=catalogue.version, entry_count=len(catalogue.entries))
 
 
@@ -156,6 +165,20 @@ class DecisionPage(StewardPage):
                                  f"{decided['state']}.", "success")
 
 
+class VerifyPage(StewardPage):
+    """A steward's "verify now" for one entry (from a notification on the stewards' page)."""
+    @web.authenticated
+    def post(self, entry_id):
+        if not self.is_steward:
+            raise web.HTTPError(403, f"verifying data needs the {STEWARD} permission")
+        if self.catalogue.get(entry_id) is None:
+            self.render_steward(404, f"No catalogue entry {entry_id!r}.", "warning")
+            return
+        position = self.service.verifier.request(entry_id, f"user:{self.current_user['name']}")
+        self.render_steward(202, f"{entry_id} will be verified {'next' if position == 0 else f'after {position} more'}"
+                                 "; reload this page to see the result.", "info")
+
+
 def routes(prefix: str, service) -> list:
     """The catalogue's HTML page routes under ``prefix``, each handler given the running ``service``."""
     args = {"service": service}
@@ -164,4 +187,5 @@ def routes(prefix: str, service) -> list:
         (rf"{prefix}entries/{ENTRY_IN_PATH}", EntryPage, args),
         (rf"{prefix}steward", StewardPage, args),
         (rf"{prefix}steward/requests/{REQUEST_IN_PATH}", DecisionPage, args),
+        (rf"{prefix}steward/verify/{ENTRY_IN_PATH}", VerifyPage, args),
     ]

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 from traitlets.config import Application
 
 from factoryhub.heap import settle_heap
@@ -30,6 +30,7 @@ from . import access_requests as requests_
 from . import api, metrics, pages
 from .catalogue import Catalogue, CatalogueLoader, CatalogueUnavailable
 from .hub_groups import HubGroups, HubUnavailable
+from .verification import Verifier
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -57,11 +58,20 @@ class CatalogueService(Application):
     public_url = Unicode("", config=True, help="The hub's public address, e.g. https://hub.example.eu: the DCAT "
                          "export's IRIs start with it and the service prefix (empty: taken from each request).")
 
+    verify_every = Float(7 * 86400.0, config=True, help="Seconds between two verifications of an entry's data "
+                         "against its curated checksums (0: only when a steward asks, or from the command line).")
+    verify_workers = Integer(4, min=1, max=64, config=True,
+                             help="Files of one directory hashed at the same time during a verification.")
+    verify_journal_dir = Unicode("", config=True, help="Folder where an interrupted verification keeps what it "
+                                 "hashed, to resume after a restart (empty: start again from the beginning).")
+
     aliases = {"catalogue-dir": "CatalogueService.catalogue_dir", "db-url": "CatalogueService.db_url",
                "reload-every": "CatalogueService.reload_every", "site-name": "CatalogueService.site_name",
                "publisher-name": "CatalogueService.publisher_name", "publisher-url": "CatalogueService.publisher_url",
                "public-url": "CatalogueService.public_url",
-               "group-cache-seconds": "CatalogueService.group_cache_seconds"}
+               "group-cache-seconds": "CatalogueService.group_cache_seconds",
+               "verify-every": "CatalogueService.verify_every", "verify-workers": "CatalogueService.verify_workers",
+               "verify-journal-dir": "CatalogueService.verify_journal_dir"}
     flags = {"public-export": ({"CatalogueService": {"public_export": True}}, "Publish the anonymous export.")}
 
     catalogue: Catalogue
@@ -139,6 +149,10 @@ class CatalogueService(Application):
         self.hub_groups = HubGroups(os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
                                     os.environ.get("JUPYTERHUB_API_TOKEN", ""), ttl=self.group_cache_seconds)
         self._decisions = asyncio.Lock()
+        self.verifier = Verifier(self.db, lambda: self.catalogue.entries, every=self.verify_every,
+                                 workers=self.verify_workers,
+                                 journal_dir=Path(self.verify_journal_dir) if self.verify_journal_dir else None,
+                                 on_result=metrics.count_verification)
 
     async def serve(self) -> None:
         self.setup()
@@ -148,7 +162,12 @@ class CatalogueService(Application):
         self.make_app(prefix).listen(url.port, url.hostname)
         self.log.info("Catalogue service on %s (prefix %s): %d entries from %s, %d problems", url.geturl(), prefix,
                       len(self.catalogue.entries), self.catalogue_dir, len(self.catalogue.problems))
-        await self._reload_loop() if self.reload_every > 0 else await asyncio.Event().wait()
+        verifying = asyncio.create_task(self.verifier.run())
+        try:
+            await self._reload_loop() if self.reload_every > 0 else await asyncio.Event().wait()
+        finally:
+            self.verifier.stop()
+            verifying.cancel()
 
     def start(self):
         try:

@@ -49,7 +49,9 @@ def configure_catalogue(c, loaded: LoadedSite) -> list[str]:
                f"--reload-every={settings.reload_every_seconds}", f"--site-name={site.name}",
                f"--publisher-name={settings.publisher_name or site.name}",
                f"--publisher-url={settings.publisher_url}",
-               f"--public-url={(site.hub.public_url or site.hub.bind_url).rstrip('/')}"]
+               f"--public-url={(site.hub.public_url or site.hub.bind_url).rstrip('/')}",
+               f"--verify-every={settings.verify_every_hours * 3600}", f"--verify-workers={settings.verify_workers}",
+               f"--verify-journal-dir={state / 'catalogue-verify'}"]
     if settings.public_export:
         command.append("--public-export")
     c.JupyterHub.custom_scopes.update(SCOPES)

@@ -74,12 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     doctor.add_argument("--test-user", help="a member of the users group to submit short test jobs as")
     doctor.add_argument("--users-group", default="factoryhub-users", help="the group the sudoers rule names")
     doctor.add_argument("--hub-connect-url", help="the hub API address jobs use (default: from the site)")
-    from . import workshop_cli
+    from . import catalogue_cli, workshop_cli
 
     workshop_cli.add_parser(sub)
+    catalogue_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "workshop":
         return workshop_cli.main(args)
+    if args.command == "catalogue":
+        return catalogue_cli.main(args)
     if args.command == "doctor":
         from .doctor import Options
         from .doctor import main as doctor_main

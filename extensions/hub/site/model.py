@@ -410,6 +410,11 @@ class CatalogueSettings(Section):
     publisher_name: str = Field("", max_length=200, description="Publisher of the catalogue in the DCAT-AP export "
                                 "(default: the site's name).")
     publisher_url: str = Field("", max_length=500, description="The publisher's web page (DCAT-AP export).")
+    verify_every_hours: float = Field(
+        168, ge=0, le=24 * 366, description="How often each entry's data is hashed and compared with its curated "
+        "sha256, in hours (0: only when a steward asks, or with `factoryhub catalogue verify`).")
+    verify_workers: int = Field(4, ge=1, le=64, description="Files of a directory hashed at the same time when "
+                                "verifying (more helps on parallel filesystems, costs the users' bandwidth).")
 
 
 class WorkshopsSettings(Section):
