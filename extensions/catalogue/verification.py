@@ -42,9 +42,22 @@ class Verified:
         return self.check.bytes / self.seconds if self.seconds > 0 else 0.0
 
 
+JOURNAL_MAX_AGE = 7 * 86400.0  # seconds since its last progress: an older journal is not resumed
+
+
 def journal_file(journal_dir: Path | None, entry_id: str, position: int) -> Path | None:
-    """Where an interrupted verification of one distribution keeps the files it already hashed."""
-    return None if journal_dir is None else journal_dir / f"{entry_id}.{position}.journal"
+    """Where an interrupted verification of one distribution keeps the files it already hashed;
+    one that made no progress for JOURNAL_MAX_AGE is removed (a verification resumes, it does not
+    trust hashes from long ago)."""
+    if journal_dir is None:
+        return None
+    path = journal_dir / f"{entry_id}.{position}.journal"
+    try:
+        if time.time() - path.stat().st_mtime > JOURNAL_MAX_AGE:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    return path
 
 
 def verify_entry(entry: Entry, *, workers: int = 4, journal_dir: Path | None = None,

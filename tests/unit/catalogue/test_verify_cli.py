@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 
 import pytest
 import yaml
@@ -104,3 +105,17 @@ async def test_the_verifier_takes_requests_then_due_entries(catalogue):
         verifier.stop()
         await asyncio.wait_for(running, 10)
         db.dispose()
+
+
+def test_a_journal_without_progress_for_a_week_is_not_resumed(tmp_path):
+    from factoryhub.catalogue.verification import JOURNAL_MAX_AGE, journal_file
+
+    recent = tmp_path / "recent.1.journal"
+    recent.write_text("{}\n")
+    old = tmp_path / "old.1.journal"
+    old.write_text("{}\n")
+    stamp = old.stat().st_mtime - JOURNAL_MAX_AGE - 60
+    os.utime(old, (stamp, stamp))
+    assert journal_file(tmp_path, "recent", 1) == recent and recent.exists()
+    assert journal_file(tmp_path, "old", 1) == old and not old.exists()
+    assert journal_file(None, "old", 1) is None
