@@ -16,6 +16,7 @@ a child process so its peak RSS is its own. The scratch folder is deleted unless
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -146,6 +147,23 @@ def dd(files: list[Path], parallel: int) -> float:
     return time.perf_counter() - started
 
 
+def hashing_ceiling(threads: int) -> float:
+    """MB/s SHA-256 reaches over data already in memory with ``threads`` threads (the CPU's bound)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    block, rounds = memoryview(bytes(CHUNK)), 64
+
+    def hash_rounds(_) -> None:
+        digest = hashlib.sha256()
+        for _ in range(rounds):
+            digest.update(block)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(hash_rounds, range(threads)))
+    return threads * rounds * CHUNK / MB / (time.perf_counter() - started)
+
+
 def child(script: str, *args: str) -> dict:
     """Run a measurement in its own Python process; its JSON line."""
     run = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=REPO)
@@ -203,6 +221,9 @@ def measure(root: Path, files: list[Path], table: Path, size: int) -> None:
     cold(files)
     again = size / MB / dd(files, 1)
     rows.append(("dd bs=4M, one file at a time (again)", again, ""))
+    for threads in (1, 2):
+        rows.append((f"SHA-256 in memory, {threads} thread{'s' if threads > 1 else ''} (no I/O)",
+                     hashing_ceiling(threads), "the CPU's bound"))
     print(f"\ncold reads of {len(files)} files, {size / 1e9:.2f} GB (page cache evicted before each pass)")
     print(f"  {'':38} {'MB/s':>8} {'vs dd':>7}")
     for name, rate, note in rows:
