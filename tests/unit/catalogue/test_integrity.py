@@ -25,7 +25,7 @@ def tree(root, files: dict[str, bytes]):
 
 def sha256sum_manifest(root) -> str:
     """The directory's digest as a steward computes it by hand (the docs' command line)."""
-    listing = subprocess.run("find . -type f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum",
+    listing = subprocess.run("find . -xtype f -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum",
                              shell=True, cwd=root, check=True, capture_output=True).stdout
     return hashlib.sha256(listing).hexdigest()
 
@@ -79,10 +79,12 @@ def test_links_to_files_count_by_content_links_to_directories_and_special_files_
     os.symlink(nested / "b" / "missing", nested / "broken")  # not a regular file
     os.mkfifo(nested / "fifo")  # never opened: reading it would wait forever
     assert digest_path(nested) == plain
+    assert plain.sha256 == sha256sum_manifest(nested)
     os.symlink(outside / "far.txt", nested / "far-link")
     linked = digest_path(nested)
     assert dict(linked.manifest)["far-link"] == hashlib.sha256(b"far away").hexdigest()
     assert linked.files == plain.files + 1
+    assert linked.sha256 == sha256sum_manifest(nested)  # the docs' command line agrees
 
 
 def test_the_location_itself_may_be_a_link(tmp_path, nested):
