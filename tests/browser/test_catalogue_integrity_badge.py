@@ -1,8 +1,8 @@
 """Catalogue integrity in JupyterLab, in a real browser, against a real hub, the real catalogue
 service and a real session (issue 19.1): an entry whose data is as curated shows no badge in the
 lab's catalogue panel; after one byte of its file changes on disk and a steward has it verified, the
-entry's row, its details and the changed distribution show "Changed since curation"; once the file
-is restored and verified again, the badge is gone."""
+entry's row, its details and the changed distribution show "Changed since curation" (a folder moved
+away: "Missing"); once the data is restored and verified again, the badge is gone."""
 from __future__ import annotations
 
 import hashlib
@@ -72,7 +72,7 @@ def hub(tmp_path_factory):
     (workdir / "site.yaml").write_text(yaml.safe_dump(site))
     with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
         hub.api = f"{hub.url}/services/factoryhub-catalogue/api/v1"
-        hub.table = data / "table.csv"
+        hub.table, hub.tiles = data / "table.csv", data / "tiles"
         hub.headers = {name: {"Authorization": f"token {hub.api_token(name)}"} for name in ("researcher", "steward")}
         wait_until(lambda: requests.get(f"{hub.api}/health", timeout=2).status_code == 200, 60, "catalogue service")
         yield hub
@@ -119,8 +119,8 @@ def show_entry(page):
     search = panel.locator(".fh-search")
     search.fill("")
     search.fill(KEYWORD)
-    row = panel.locator(".fh-hits li").filter(has=panel.locator(f'.fh-hit[data-entry="{ENTRY}"]'))
-    expect(row).to_be_visible()
+    row = panel.locator(".fh-hits li").filter(has=page.locator(f'.fh-hit[data-entry="{ENTRY}"]'))
+    expect(row).to_be_visible(timeout=30_000)
     row.locator(".fh-hit").click()
     expect(panel.locator(".fh-entry-title")).to_have_text("Weather station table and radar tiles")
     return panel, row
@@ -163,3 +163,21 @@ def test_a_file_changed_since_curation_shows_a_badge_in_the_lab_until_it_is_rest
     panel, row = show_entry(lab)
     expect(panel.locator(".fh-integrity-badge")).to_have_count(0)
     expect(panel.locator(".fh-distributions .fh-integrity-verified")).to_have_count(2)
+
+
+def test_a_folder_moved_away_shows_missing_until_it_is_back(hub, lab):
+    moved = hub.tiles.with_name("tiles-moved")
+    hub.tiles.rename(moved)
+    try:
+        verified_as(hub, "missing")
+        panel, row = show_entry(lab)
+        expect(row.get_by_role("note", name=re.compile("Missing"))).to_have_text("\u26a0 Missing")
+        table, tiles = panel.locator(".fh-distributions > li").all()
+        expect(tiles.locator('.fh-integrity-badge[data-integrity="missing"]')).to_have_attribute(
+            "title", re.compile(r"^Missing: the data is not where the catalogue says"))
+        expect(table.locator(".fh-integrity-badge")).to_have_count(0)
+    finally:
+        moved.rename(hub.tiles)
+    verified_as(hub, "verified")
+    panel, _ = show_entry(lab)
+    expect(panel.locator(".fh-integrity-badge")).to_have_count(0)
