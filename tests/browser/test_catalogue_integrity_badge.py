@@ -5,8 +5,6 @@ entry's row, its details and the changed distribution show "Changed since curati
 away: "Missing"); once the data is restored and verified again, the badge is gone."""
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import requests
 import yaml
 from playwright.sync_api import expect
 
+from tests.harness.curated_data import make_data, write_curated_entry
 from tests.harness.hub import HubProcess, running_session, wait_until
 
 pytestmark = pytest.mark.browser
@@ -26,44 +25,12 @@ ENTRY = "integrity-badge-demo"
 KEYWORD = "integritybadge"  # the panel's search finds this entry by it
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def sha256_directory(path: Path) -> str:
-    """A directory's digest as docs/catalogue.md defines it (its sha256sum manifest), computed here independently."""
-    lines = sorted((p.relative_to(path).as_posix().encode(), sha256_file(p)) for p in path.rglob("*") if p.is_file())
-    return hashlib.sha256(b"".join(f"{digest}  ".encode() + name + b"\n" for name, digest in lines)).hexdigest()
-
-
-def curated_entry(table: Path, tiles: Path) -> dict:
-    """An entry with a file and a directory, each with the SHA-256 it has now, as a curator records it."""
-    return {"kind": "dataset", "title": "Weather station table and radar tiles",
-            "description": "A table and a folder of tiles, checked against their curated checksums.",
-            "keywords": [KEYWORD], "themes": ["TECH"], "publisher": {"name": "Test"},
-            "contact_point": {"name": "Data desk", "email": "desk@example.eu"}, "licence": "CC0-1.0",
-            "access": "registered", "personal_data": False,
-            "provenance": {"sources": [{"name": "Made in this test", "licence": "CC0-1.0", "collected": "2026-12-01"}],
-                           "steps": [], "curated_by": {"name": "Data desk"}},
-            "intended_use": "Testing the integrity badge.", "limitations": "Random bytes.",
-            "distributions": [
-                {"title": "Station table", "format": "csv", "location": str(table), "sha256": sha256_file(table)},
-                {"title": "Radar tiles", "format": "tar", "location": str(tiles), "sha256": sha256_directory(tiles)}]}
-
-
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("integrity-badge")
-    data = workdir / "data"
-    (data / "tiles" / "row-1").mkdir(parents=True)
-    (data / "table.csv").write_bytes(b"station,value\n" + os.urandom(20_000).hex().encode())
-    for n in range(2):
-        (data / "tiles" / "row-1" / f"tile-{n}.bin").write_bytes(os.urandom(10_000))
-    (data / "tiles" / ".index").write_text("tile-0 tile-1\n")
+    table, tiles = make_data(workdir / "data", tiles=2, tile_bytes=10_000)
     catalogue = workdir / "catalogue"
-    catalogue.mkdir()
-    (catalogue / f"{ENTRY}.yaml").write_text(yaml.safe_dump(curated_entry(data / "table.csv", data / "tiles"),
-                                                            sort_keys=False))
+    write_curated_entry(catalogue, ENTRY, table, tiles, "Weather station table and radar tiles", (KEYWORD,))
     site = yaml.safe_load(DEFAULT_SITE.read_text())
     site["auth"]["accounts"] += [{"name": "steward"}]
     # no schedule: every verification here is one a steward asks for, so each state is the test's doing
@@ -72,7 +39,7 @@ def hub(tmp_path_factory):
     (workdir / "site.yaml").write_text(yaml.safe_dump(site))
     with HubProcess(workdir, site_file=workdir / "site.yaml") as hub:
         hub.api = f"{hub.url}/services/factoryhub-catalogue/api/v1"
-        hub.table, hub.tiles = data / "table.csv", data / "tiles"
+        hub.table, hub.tiles = table, tiles
         hub.headers = {name: {"Authorization": f"token {hub.api_token(name)}"} for name in ("researcher", "steward")}
         wait_until(lambda: requests.get(f"{hub.api}/health", timeout=2).status_code == 200, 60, "catalogue service")
         yield hub

@@ -4,7 +4,6 @@ service's scheduled verification and by ``factoryhub catalogue verify``; the ent
 restoring the file clears both. Only stewards ask for verifications and read notifications."""
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 import requests
 import yaml
 
+from tests.harness.curated_data import make_data, write_curated_entry
 from tests.harness.hub import HubProcess, wait_until
 
 pytestmark = pytest.mark.hub
@@ -21,42 +21,15 @@ pytestmark = pytest.mark.hub
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SITE = REPO / "extensions" / "hub" / "site" / "default.yaml"
 ENTRY = "integrity-demo"
-CONTACT = {"name": "Data desk", "email": "desk@example.eu"}
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def sha256_directory(path: Path) -> str:
-    """The manifest digest as docs/catalogue.md defines it, computed here independently."""
-    lines = sorted((p.relative_to(path).as_posix(), sha256_file(p)) for p in path.rglob("*") if p.is_file())
-    return hashlib.sha256("".join(f"{digest}  {name}\n" for name, digest in lines).encode()).hexdigest()
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("integrity")
     data = workdir / "data"
-    (data / "tiles" / "row-1").mkdir(parents=True)
-    (data / "table.csv").write_bytes(b"station,value\n" + os.urandom(200_000).hex().encode())
-    for n in range(3):
-        (data / "tiles" / "row-1" / f"tile-{n}.bin").write_bytes(os.urandom(50_000))
+    table, tiles = make_data(data)
     catalogue = workdir / "catalogue"
-    catalogue.mkdir()
-    entry = {"kind": "dataset", "title": "Integrity demo", "description": "A table and a folder of tiles.",
-             "keywords": ["demo"], "themes": ["TECH"], "publisher": {"name": "Test"}, "contact_point": CONTACT,
-             "licence": "CC0-1.0", "access": "registered", "personal_data": False,
-             "provenance": {"sources": [{"name": "Made in this test", "licence": "CC0-1.0",
-                                         "collected": "2026-12-01"}],
-                            "steps": [], "curated_by": {"name": "Data desk"}},
-             "intended_use": "Testing verification.", "limitations": "Random bytes.",
-             "distributions": [
-                 {"title": "Table", "format": "csv", "location": str(data / "table.csv"),
-                  "sha256": sha256_file(data / "table.csv")},
-                 {"title": "Tiles", "format": "tar", "location": str(data / "tiles"),
-                  "sha256": sha256_directory(data / "tiles")}]}
-    (catalogue / f"{ENTRY}.yaml").write_text(yaml.safe_dump(entry, sort_keys=False))
+    write_curated_entry(catalogue, ENTRY, table, tiles, "Integrity demo", ("integrity",))
     site = yaml.safe_load(DEFAULT_SITE.read_text())
     site["auth"]["accounts"] += [{"name": "steward"}]
     site["services"] = {"quota": {"enabled": False}, "idle_culler": {"enabled": False},

@@ -274,16 +274,6 @@ def test_a_directory_that_cannot_be_listed_is_named(nested, monkeypatch):
     assert (check.state, check.detail) == ("unreadable", f"cannot read {nested / 'b' / 'd'}: Permission denied")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_a_directory_without_read_permission_is_unreadable(nested):
-    (nested / "b" / "d").chmod(0)
-    try:
-        check = check_distribution(nested, "0" * 64)
-    finally:
-        (nested / "b" / "d").chmod(0o755)
-    assert check.state == "unreadable" and str(nested / "b" / "d") in check.detail
-
-
 def test_workers_must_be_positive(nested):
     with pytest.raises(ValueError, match="workers"):
         digest_path(nested, workers=0)
