@@ -7,6 +7,7 @@ prints the ``sha256:`` lines to paste into an entry file.
 """
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import signal
@@ -22,12 +23,14 @@ ALARMS = ("changed", "missing", "unreadable")
 def add_parser(sub) -> None:
     """The ``catalogue`` verb and its sub-verbs."""
     verb = sub.add_parser("catalogue", help="verify catalogue data against its checksums; compute checksums")
-    verb.add_argument("--site", help="site.yaml (default: what the hub would read) for the catalogue folder and "
-                      "database")
-    verb.add_argument("--catalogue-dir", type=Path, help="the catalogue's entry files (default: the site's)")
-    verb.add_argument("--workers", type=int, default=4, help="files hashed at the same time (default 4)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--site", help="site.yaml (default: what the hub would read) for the catalogue folder and "
+                        "database")
+    common.add_argument("--catalogue-dir", type=Path, help="the catalogue's entry files (default: the site's)")
+    common.add_argument("--workers", type=int, default=4, help="files hashed at the same time (default 4)")
     actions = verb.add_subparsers(dest="action", required=True)
-    verify = actions.add_parser("verify", help="hash entries' data, compare with the curated SHA-256, record it")
+    verify = actions.add_parser("verify", parents=[common],
+                                help="hash entries' data, compare with the curated SHA-256, record it")
     verify.add_argument("entries", nargs="*", metavar="ENTRY", help="entry ids (default: every entry with a "
                         "curated checksum)")
     verify.add_argument("--db-url", help="the catalogue service's database (default: the site's)")
@@ -36,7 +39,8 @@ def add_parser(sub) -> None:
                         default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "factoryhub-verify",
                         help="where an interrupted verification keeps its progress; run again to resume "
                         "(default: ~/.cache/factoryhub-verify)")
-    checksum = actions.add_parser("checksum", help="print the sha256 of each distribution, to curate it")
+    checksum = actions.add_parser("checksum", parents=[common],
+                                  help="print the sha256 of each distribution, to curate it")
     checksum.add_argument("entries", nargs="+", metavar="ENTRY")
 
 
@@ -126,6 +130,9 @@ def main(args) -> int:
     """Run ``factoryhub catalogue ACTION``; 0 when all is as curated, 1 when data changed, 2 on bad input."""
     from factoryhub.catalogue.catalogue import CatalogueUnavailable
 
+    if args.workers < 1:
+        print(f"factoryhub catalogue {args.action}: --workers must be at least 1", file=sys.stderr)
+        return 2
     try:
         directory, db_url = _where(args)
         if args.action == "checksum":

@@ -86,8 +86,8 @@ def test_the_schedule_finds_a_changed_file_notifies_the_stewards_and_restoring_c
         assert "Changed since curation" in page(hub, "researcher", f"entries/{ENTRY}")
         assert "Changed since curation" in page(hub, "researcher", "?q=integrity")
         assert f'data-notification="{note["id"]}"' in page(hub, "steward", "steward")
-        cli = subprocess.run([sys.executable, "-m", "factoryhub.cli", "catalogue", "--site", str(hub.site),
-                              "verify", ENTRY], capture_output=True, text=True, timeout=120,
+        cli = subprocess.run([sys.executable, "-m", "factoryhub.cli", "catalogue", "verify", ENTRY,
+                              "--site", str(hub.site)], capture_output=True, text=True, timeout=120,
                              env={**os.environ, "XDG_CACHE_HOME": str(hub.data.parent / "cache")})
         assert cli.returncode == 1, cli.stderr
         assert f"{ENTRY} #1 Table: changed" in cli.stdout and f"{ENTRY} #2 Tiles: verified" in cli.stdout

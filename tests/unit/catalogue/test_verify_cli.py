@@ -36,8 +36,8 @@ def catalogue(tmp_path):
 
 def verify(catalogue, *args) -> int:
     folder, _, db_url = catalogue
-    return main(["catalogue", "--catalogue-dir", str(folder), "verify", "--db-url", db_url,
-                 "--journal-dir", str(folder.parent / "journal"), *args])
+    return main(["catalogue", "verify", *args, "--catalogue-dir", str(folder), "--db-url", db_url,
+                 "--journal-dir", str(folder.parent / "journal")])
 
 
 def stored(db_url: str) -> dict:
@@ -72,13 +72,15 @@ def test_bad_input_is_named_and_exits_2(catalogue, capsys):
     assert verify(catalogue, "no-such-entry") == 2
     assert "no catalogue entry 'no-such-entry'" in capsys.readouterr().err
     folder, _, db_url = catalogue
-    assert main(["catalogue", "--catalogue-dir", str(folder / "absent"), "verify", "--db-url", db_url]) == 2
+    assert main(["catalogue", "verify", "--catalogue-dir", str(folder / "absent"), "--db-url", db_url]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert verify(catalogue, "--workers", "0") == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
 
 
 def test_checksum_prints_the_lines_a_steward_pastes(catalogue, capsys):
     folder, data, _ = catalogue
-    assert main(["catalogue", "--catalogue-dir", str(folder), "checksum", "uncurated"]) == 0
+    assert main(["catalogue", "checksum", "uncurated", "--catalogue-dir", str(folder)]) == 0
     assert f"sha256: {hashlib.sha256(data.read_bytes()).hexdigest()}" in capsys.readouterr().out
 
 
