@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from factoryhub.servicedb import Database, utcnow
 
 from . import integrity_records as records
@@ -79,10 +81,23 @@ def verify_entry(entry: Entry, *, workers: int = 4, journal_dir: Path | None = N
         seconds = time.monotonic() - started
         recorded = None
         if db is not None:
-            with db.write() as session:
-                recorded = records.record_check(session, entry.id, position, dist.location, check, by, seconds)
+            recorded = _record(db, entry, position, check, by, seconds)
             _log(entry, position, recorded, check)
         yield Verified(position, dist, check, seconds, recorded)
+
+
+def _record(db: Database, entry: Entry, position: int, check: Check, by: str, seconds: float) -> records.Recorded:
+    """Store one check; when another verifier (the command line, the service) stored the same
+    distribution's first result at the same moment, store it again over that one."""
+    for attempt in (1, 2):
+        try:
+            with db.write() as session:
+                return records.record_check(session, entry.id, position, entry.distributions[position - 1].location,
+                                            check, by, seconds)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _log(entry: Entry, position: int, recorded: records.Recorded, check: Check) -> None:

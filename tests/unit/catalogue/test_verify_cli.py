@@ -121,3 +121,29 @@ def test_a_journal_without_progress_for_a_week_is_not_resumed(tmp_path):
     assert journal_file(tmp_path, "recent", 1) == recent and recent.exists()
     assert journal_file(tmp_path, "old", 1) == old and not old.exists()
     assert journal_file(None, "old", 1) is None
+
+
+def test_a_result_stored_at_the_same_moment_by_another_verifier_is_stored_over(catalogue, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from factoryhub.catalogue.verification import verify_entry
+
+    folder, _, db_url = catalogue
+    db = Database(db_url, MIGRATIONS)
+    db.upgrade()
+    real, calls = records.record_check, []
+
+    def racing(session, *args, **kwargs):  # the other verifier's row arrives between our read and our insert
+        calls.append(args)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO integrity_states", {}, Exception("UNIQUE constraint failed"))
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(records, "record_check", racing)
+    entry = CatalogueLoader(folder).load().get("curated")
+    try:
+        [result] = verify_entry(entry, db=db, by="cli:test")
+        assert result.recorded.state == "verified" and len(calls) == 2
+    finally:
+        db.dispose()
+    assert stored(db_url)[("curated", 1)] == ("verified", "cli:test")
