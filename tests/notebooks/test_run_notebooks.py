@@ -44,10 +44,18 @@ def test_notebook_runs_on_cpu_and_its_checks_tell_right_from_wrong(stem, tmp_pat
     result = run(here / f"{stem}.ipynb", wrong, env={
         "FACTORYHUB_NOTEBOOK_SCALE": "ci", "FACTORYHUB_NOTEBOOK_OUTPUT": str(tmp_path / "outputs"),
         "FACTORYHUB_DATASETS": str(tmp_path / "no-catalogue"), "FACTORYHUB_MODELS": str(tmp_path / "no-models"),
-        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+        # as in a hub session of project ml-demo (the model card links to the project's AI-Act record)
+        "FACTORYHUB_ACCOUNT": "ml-demo", "JUPYTERHUB_BASE_URL": "/hub-prefix/"})
     print(f"{stem}: {result.seconds:.1f} s")
     assert_ran_and_checked(result, wrong)
     assert any("CPU" in text for text in result.outputs), "the notebook does not say it took the CPU path"
+    if stem == "03-fine-tuning":
+        [card] = (tmp_path / "outputs").rglob("MODEL_CARD.md")
+        assert "## Project record (EU AI Act)" in card.read_text()
+        assert "(/hub-prefix/services/factoryhub-quota/ai-act/ml-demo)" in card.read_text()
+        assert any('"model_card": "' + str(card) in text for text in result.outputs), \
+            "the notebook does not print the record's models-produced entry for this card"
 
 
 def test_a_check_that_fails_with_the_provided_solution_is_reported(tmp_path):
