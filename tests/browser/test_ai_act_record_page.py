@@ -7,6 +7,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.harness.browser_login import log_in_home
 from tests.harness.hub import HubProcess, wait_until
 
 pytestmark = pytest.mark.browser
@@ -34,20 +35,12 @@ def hub(tmp_path_factory):
         yield hub
 
 
-def log_in(page, hub, user):
-    page.goto(f"{hub.url}/hub/login?next=/hub/home")
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(hub.credentials()[user])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Services")).to_be_visible()
-
-
 def record_page(hub, account: str) -> str:
     return f"{hub.url}/services/factoryhub-quota/ai-act/{account}"
 
 
 def test_the_pi_answers_the_questionnaire_and_sees_the_category_and_checklist(hub, page, screenshot):
-    log_in(page, hub, "researcher")
+    log_in_home(page, hub, "researcher")
     page.goto(record_page(hub, "aiact-page"))
     expect(page.locator("#fh-ai-act-notice")).to_contain_text("aid to your own assessment")
     expect(page.locator("#fh-ai-act-empty")).to_be_visible()
@@ -81,7 +74,7 @@ def test_the_pi_answers_the_questionnaire_and_sees_the_category_and_checklist(hu
 
 
 def test_a_member_reads_the_record_without_forms(hub, page, screenshot):
-    log_in(page, hub, "researcher")  # a member of aiact-team, not its PI
+    log_in_home(page, hub, "researcher")  # a member of aiact-team, not its PI
     page.goto(record_page(hub, "aiact-team"))
     expect(page.locator("#fh-ai-act-category")).to_contain_text("Risk category: transparency")
     expect(page.locator("#fh-ai-act-notice")).to_contain_text("aid to your own assessment")
@@ -94,7 +87,7 @@ def test_a_member_reads_the_record_without_forms(hub, page, screenshot):
 
 
 def test_a_non_member_gets_the_refusal_page(hub, page):
-    log_in(page, hub, "researcher")
+    log_in_home(page, hub, "researcher")
     response = page.goto(record_page(hub, "aiact-closed"))
     assert response.status == 403
     expect(page.locator("body")).to_contain_text("403")

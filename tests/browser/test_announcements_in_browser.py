@@ -8,6 +8,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.harness.announcements import GROUP, announcements_hub, post, prepare_audiences
+from tests.harness.browser_login import sign_in
 from tests.harness.hub import running_session, wait_until
 
 pytestmark = pytest.mark.browser
@@ -26,15 +27,8 @@ def hub(tmp_path_factory):
         yield hub
 
 
-def log_in(hub, page, name: str, path: str = "/hub/home") -> None:
-    page.goto(f"{hub.url}/hub/login?next={path}")
-    page.get_by_label("Username").fill(name)
-    page.get_by_label("Password").fill(hub.credentials()[name])
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_a_group_announcement_is_on_its_members_home_page_only(hub, page, browser, screenshot):
-    log_in(hub, page, "researcher")
+    sign_in(page, hub, "researcher")
     banners = page.locator("#factoryhub-announcements")
     warning = banners.get_by_role("alert")
     expect(warning).to_contain_text("GPU users: drivers updated")
@@ -46,7 +40,7 @@ def test_a_group_announcement_is_on_its_members_home_page_only(hub, page, browse
 
     other = browser.new_context().new_page()
     try:
-        log_in(hub, other, "student", "/hub/spawn")
+        sign_in(other, hub, "student", "/hub/spawn")
         others = other.locator("#factoryhub-announcements")
         expect(others.get_by_role("status").first).to_be_visible()
         expect(others).to_contain_text("Project storage moves")  # the student's project, on the spawn page
@@ -60,7 +54,7 @@ def test_a_group_announcement_is_on_its_members_home_page_only(hub, page, browse
 def test_a_running_session_shows_the_users_announcements_once_as_notifications(hub, page):
     researcher = hub.audiences["headers"]["researcher"]
     with running_session(hub, "researcher", researcher):
-        log_in(hub, page, "researcher", "/user/researcher/lab")
+        sign_in(page, hub, "researcher", "/user/researcher/lab")
         warning = page.locator(".Toastify__toast--warning").filter(has_text="GPU users: drivers updated")
         expect(warning).to_contain_text("<b>CUDA 12.6</b> from Monday.", timeout=90_000)
         expect(page.locator(".Toastify__toast").filter(has_text="Welcome to the AI Factory")).to_have_count(1)

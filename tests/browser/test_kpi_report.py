@@ -20,6 +20,7 @@ from factoryhub.quota.importer import upsert_usage
 from factoryhub.quota.kpi_report import NOT_OFFERED, csv_value, figure_rows
 from factoryhub.quota.models import Allocation, Hold, HoldState, Project, Sector, Track
 from factoryhub.servicedb import Database as ServiceDatabase
+from tests.harness.browser_login import log_in_home
 from tests.harness.hub import HubProcess, wait_until
 
 pytestmark = pytest.mark.browser
@@ -89,14 +90,6 @@ def hub(tmp_path_factory):
         yield hub
 
 
-def log_in(page, hub, user):
-    page.goto(f"{hub.url}/hub/login?next=/hub/home")
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(hub.credentials()[user])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Services")).to_be_visible()
-
-
 def shown(page) -> dict[tuple[str, str], str]:
     """Every figure on the page: (section, key) -> the text shown."""
     cells = page.eval_on_selector_all("[data-section][data-key]", "els => els.map(e => "
@@ -105,7 +98,7 @@ def shown(page) -> dict[tuple[str, str], str]:
 
 
 def test_an_admin_reads_the_months_kpis_with_charts_and_the_exports_match(hub, page, screenshot):
-    log_in(page, hub, "admin")
+    log_in_home(page, hub, "admin")
     page.goto(f"{hub.url}{QUOTA}admin")
     page.get_by_role("link", name="KPI report").first.click()
     page.get_by_label("Month").fill("2026-11")

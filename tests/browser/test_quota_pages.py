@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from tests.harness.browser_login import log_in_home
 from tests.harness.hub import HubProcess
 
 pytestmark = pytest.mark.browser
@@ -17,16 +18,8 @@ def hub(tmp_path_factory):
         yield hub
 
 
-def log_in(page, hub, user):
-    page.goto(f"{hub.url}/hub/login?next=/hub/home")
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(hub.credentials()[user])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Services")).to_be_visible()
-
-
 def test_an_admin_manages_a_project_from_the_services_menu(hub, page, screenshot):
-    log_in(page, hub, "admin")
+    log_in_home(page, hub, "admin")
     page.get_by_role("button", name="Services").click()
     page.get_by_role("link", name="factoryhub-quota").click()
     expect(page.get_by_role("heading", name="My allocations")).to_be_visible()
@@ -60,7 +53,7 @@ def test_an_admin_manages_a_project_from_the_services_menu(hub, page, screenshot
 
 
 def test_a_member_reads_their_balance_only(hub, page, screenshot):
-    log_in(page, hub, "researcher")
+    log_in_home(page, hub, "researcher")
     page.goto(f"{hub.url}/services/factoryhub-quota/")
     row = page.locator('#fh-my-projects tr[data-account="proj-climate"]')
     expect(row.locator(".fh-left")).to_have_text("250.00")
