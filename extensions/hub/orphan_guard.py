@@ -40,6 +40,15 @@ def exit_when_orphaned(interval: float = 0.5, grace: float = 10.0) -> threading.
     return thread
 
 
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM both end this process through KeyboardInterrupt, its clean stop, whatever
+    it inherited: a hub started in the background (nohup, a CI job, a shell without job control)
+    hands SIGINT down as ignored, and JupyterHub stops a service with SIGINT first and waits 10 s
+    before SIGTERM — per service, in turn, so a hub with five services took a minute to stop."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 LOG_FORMAT = "[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"
 
 
@@ -48,6 +57,7 @@ def run_service(service) -> None:
     FACTORYHUB_LOG_FORMAT=json), ending with its hub, ``service.serve()`` until the hub stops it
     (SIGINT first, hence KeyboardInterrupt). Other exceptions leave."""
     configure_service_logging(os.environ.get(LOG_FORMAT_VARIABLE, "text"), service.log, LOG_FORMAT)
+    stop_on_signals()
     exit_when_orphaned()  # a hub killed alone must not leave this copy running beside the next one
     try:
         asyncio.run(service.serve())
@@ -62,6 +72,7 @@ def run_idle_culler() -> None:
 
     config = Config()
     config.IdleCuller.logging_config = application_logging_config(os.environ.get(LOG_FORMAT_VARIABLE, "text"))
+    stop_on_signals()
     exit_when_orphaned()
     IdleCuller.launch_instance(config=config)
 

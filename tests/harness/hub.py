@@ -174,19 +174,27 @@ class HubProcess:
         return self.log_path.read_text(errors="replace").count("JupyterHub is now running at")
 
     def stop(self, timeout: float = 30) -> None:
-        """SIGTERM the hub (it stops its proxy and services), then make sure its group is gone."""
+        """SIGTERM the hub (it stops its proxy and services), then make sure its group, and what it
+        started in sessions of their own (the proxy), are gone: a hub that overran ``timeout`` must
+        not leave its proxy running."""
         if self.proc is None or self.proc.poll() is not None:
             return
+        children = descendants(self.proc.pid)
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
-        try:  # the proxy and services share the hub's process group
+        try:  # the services share the hub's process group
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def kill(self) -> None:
         """A crash as a service manager sees it: SIGKILL the hub, then everything it started
