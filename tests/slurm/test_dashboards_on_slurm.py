@@ -102,8 +102,8 @@ def test_a_dashboard_runs_as_a_gpu_job_charged_to_the_owners_project_and_settles
         def accounted():
             row = slurm_cluster.run("sacct", "-X", "-n", "-P", "-j", job_id,
                                     "--format=Account,Partition,AllocTRES").stdout.strip()
-            return row.split("|")[-1] and row
-        row = wait_until(accounted, 60, "the job's accounting record")
+            return all(row.split("|")) and row  # slurmdbd may fill the partition in after the TRES
+        row = wait_until(accounted, 60, "the job's accounting record with account, partition and TRES")
         assert row.startswith(f"{ACCOUNT}|gpu|") and "gres/gpu=1" in row
     finally:
         requests.delete(f"{hub.dashboards}/dashboards/alice/gpu-demo", headers=as_alice(hub), timeout=120)
